@@ -1,0 +1,88 @@
+# credreg: the two commands are `make run` and `make test`; both set everything up first.
+# Every step is idempotent: a second run only checks and takes seconds.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(CURDIR)/$(VENV)/bin/python
+SOLC_VERSION := 0.8.30
+SOLC_SHIM := $(HOME)/.solcx/solc-v$(SOLC_VERSION)
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+
+# The local demo chain. Its keys are anvil's well-known development accounts (test ether on
+# anvil only), kept as encrypted keystores in $(CREDREG_HOME)/keys, never in clear.
+CREDREG_HOME ?= $(CURDIR)/.credreg
+RPC_PORT ?= 8545
+KEYS := $(CREDREG_HOME)/keys
+export CREDREG_HOME
+export CREDREG_RPC_URL ?= http://127.0.0.1:$(RPC_PORT)
+export CREDREG_KEYSTORE_PASSWORD ?= credreg-demo
+
+.PHONY: help setup venv npm solc compile artifact anvil anvil-stop keys deploy run test test-unit test-contract bench-gas clean
+
+help:
+	@echo "make run    set up, start anvil, deploy the registry, serve the verifier"
+	@echo "make test   set up, then the whole test suite"
+	@echo "make setup  only the environment (.venv, node_modules, solc shim, ape compile)"
+	@echo "make bench-gas | make artifact | make anvil-stop | make clean"
+
+setup: venv npm solc compile
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[ape,test]'
+	@touch $@
+
+npm: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	@# `npm ci` rejects the lock npm writes here (other platforms' optional anvil builds are left out).
+	npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# py-solc-x and ape-solidity look for ~/.solcx/solc-v<version>: point it at our solc-js shim.
+solc: npm
+	@mkdir -p $(dir $(SOLC_SHIM))
+	@printf '#!/bin/sh\nexec node "%s/scripts/solc-shim.cjs" "$$@"\n' "$(CURDIR)" > $(SOLC_SHIM).tmp
+	@chmod +x $(SOLC_SHIM).tmp && mv $(SOLC_SHIM).tmp $(SOLC_SHIM)
+	@$(SOLC_SHIM) --version | tail -1
+
+compile: venv solc
+	ape compile
+
+# Rebuild the artifact committed in registry/chain after a contract change.
+artifact: venv solc
+	$(PY) -m registry.chain.artifact
+
+# A local anvil whose state survives restarts (--state); started once, reused after.
+anvil: setup
+	@$(PY) -m registry.devchain start --port $(RPC_PORT) --state $(CREDREG_HOME)/anvil-state.json
+
+anvil-stop:
+	@$(PY) -m registry.devchain stop --state $(CREDREG_HOME)/anvil-state.json
+
+# Demo keystores: account 0 is the registry owner, account 1 the demo issuer's key.
+keys: $(KEYS)/owner.json $(KEYS)/issuer.json
+$(KEYS)/owner.json: | venv
+	@$(PY) -m registry.devchain keystore 0 $@ >/dev/null
+$(KEYS)/issuer.json: | venv
+	@$(PY) -m registry.devchain keystore 1 $@ >/dev/null
+
+deploy: anvil keys
+	@echo "registry: $$(credreg deploy --reuse --keystore $(KEYS)/owner.json)"
+
+run: deploy
+	@echo "credreg: registry deployed on $(CREDREG_RPC_URL); anvil keeps running (make anvil-stop)."
+
+test: setup
+	$(PY) -m pytest -p no:ape_test tests/unit tests/integration
+	ape test tests/contract
+	ape test tests/contract --network ethereum:local:foundry
+
+bench-gas: setup
+	$(PY) bench/gas.py
+
+clean: anvil-stop
+	rm -rf .build contracts/.cache $(VENV) node_modules $(CREDREG_HOME)

@@ -1,0 +1,1 @@
+"""The chain boundary: the compiled registry artifact and a web3.py client for it."""

@@ -1,0 +1,54 @@
+"""Where the signing key comes from: ``CREDREG_PRIVATE_KEY`` or an encrypted keystore.
+
+Invariant 9: the key is never logged, printed or written. Errors say which source failed and
+why, never what the key was.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from registry.errors import ConfigError
+
+KEY_ENV = "CREDREG_PRIVATE_KEY"
+PASSWORD_ENV = "CREDREG_KEYSTORE_PASSWORD"
+
+
+def load_signer(keystore: Path | None = None, environ: dict[str, str] | None = None) -> LocalAccount:
+    """The signer from ``--keystore`` (password from the environment or a prompt), else the env key."""
+    env = os.environ if environ is None else environ
+    if keystore is not None:
+        return _from_keystore(Path(keystore), env)
+    raw = env.get(KEY_ENV, "").strip()
+    if not raw:
+        raise ConfigError(f"no signer: set {KEY_ENV} or pass --keystore FILE (with {PASSWORD_ENV})")
+    try:
+        return Account.from_key(raw)
+    except Exception:
+        # Say nothing about the value: it may be a real key with a typo.
+        raise ConfigError(f"{KEY_ENV} is not a valid private key (expected 32 bytes of hex)") from None
+
+
+def _from_keystore(path: Path, env) -> LocalAccount:
+    try:
+        keystore = json.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read keystore: {exc.strerror}") from None
+    except ValueError:
+        raise ConfigError(f"{path}: not a JSON keystore") from None
+    password = env.get(PASSWORD_ENV)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise ConfigError(f"{path}: set {PASSWORD_ENV} to unlock the keystore")
+        password = getpass.getpass(f"Password for {path}: ")
+    try:
+        return Account.from_key(Account.decrypt(keystore, password))
+    except ValueError:
+        raise ConfigError(f"{path}: wrong password or damaged keystore") from None
