@@ -8,6 +8,7 @@ Heavy imports happen inside the commands, so `credreg --help` is instant.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -134,6 +135,171 @@ def cmd_issuer_suspend(ctx: Context) -> int:
     return 0
 
 
+def _issuer_of_signer(ctx: Context, registry, signer):
+    """The accredited issuer whose key signs; NotAuthorized (exit 1) when there is none."""
+    from registry.errors import NotAuthorized
+
+    issuer_id = registry.issuer_of_key(signer.address)
+    if issuer_id == 0:
+        raise NotAuthorized(f"key {signer.address} is not a key of any accredited issuer on registry "
+                            f"{registry.address} (chain {registry.chain_id})")
+    issuer = registry.issuer(issuer_id)
+    if issuer.suspended:
+        raise NotAuthorized(f"issuer {issuer.id} ({issuer.name}) is suspended on registry {registry.address}")
+    return issuer
+
+
+def _store(ctx: Context):
+    from registry.store import Store
+
+    return Store.open(ctx.home)
+
+
+def cmd_issue(ctx: Context) -> int:
+    from registry import credentials
+    from registry.store import NewCredential
+
+    args = ctx.args
+    if bool(args.roster) != bool(args.achievement):
+        raise ConfigError("--roster and --achievement go together")
+    if args.roster and args.paths:
+        raise ConfigError("give either FILE|DIR arguments or --roster/--achievement, not both")
+    if not args.roster and not args.paths:
+        raise ConfigError("nothing to issue: give FILE|DIR arguments or --roster CSV --achievement JSON")
+    # Read and validate everything before touching the chain or the store: all or nothing.
+    if args.roster:
+        docs = [(f"{args.roster}:row {i + 1}", d) for i, d in
+                enumerate(credentials.from_roster(Path(args.roster), Path(args.achievement), args.valid_from))]
+    else:
+        docs = [(str(path), d) for path, d in credentials.load_paths(args.paths)]
+    registry = ctx.registry()
+    issuer = _issuer_of_signer(ctx, registry, ctx.signer())
+    items = []
+    for source, doc in docs:
+        prepared = credentials.prepare(doc, issuer.did, issuer.name, source)
+        text = credentials.canonical_bytes(prepared)
+        items.append(NewCredential(prepared["id"], hashlib.sha256(text).hexdigest(), issuer.did,
+                                   text.decode(), source))
+    _store(ctx).enqueue(items)
+    ctx.emit({"queued": len(items), "issuer": issuer._asdict(),
+              "credentials": [{"id": i.credential_id, "targetHash": i.target_hash, "source": i.source}
+                              for i in items]},
+             f"queued {len(items):,} credential{'s' if len(items) != 1 else ''} for {issuer.name} ({issuer.did}); "
+             f"run `credreg anchor` to anchor them")
+    return 0
+
+
+def cmd_anchor(ctx: Context) -> int:
+    from registry.anchoring import AnchorJob, AnchorOptions
+
+    args = ctx.args
+    options = AnchorOptions(out_dir=Path(args.out) if args.out else ctx.home / "issued",
+                            confirmations=args.confirmations, max_fee_gwei=args.max_fee_gwei,
+                            max_batch=args.max_batch, dry_run=args.dry_run,
+                            replace_after=args.replace_after, timeout=args.timeout)
+    registry = ctx.registry()
+    signer = ctx.signer()
+    issuer = _issuer_of_signer(ctx, registry, signer)
+    report = AnchorJob(_store(ctx), registry, signer, issuer, options).run()
+    if report.dry_run:
+        text = (f"dry run: {report.queued:,} queued credentials -> {len(report.planned_batches)} batch(es) "
+                f"{list(report.planned_batches)}; about {report.estimated_gas_per_batch or 0:,} gas each at up to "
+                f"{(report.max_fee_wei or 0) / 1e9:.3f} gwei; {len(report.resumable)} unfinished batch(es) to resume; "
+                f"nothing sent")
+    else:
+        lines = [f"{b.root}  {b.leaf_count:>9,}  {b.state:<9}  {b.transaction_hash or '-'}  block {b.block_number}"
+                 + (f"  ERROR {b.error}" if b.error else "") for b in report.batches]
+        text = "\n".join(lines) or "nothing to anchor"
+    ctx.emit({"dryRun": report.dry_run, "queued": report.queued,
+              "plannedBatches": list(report.planned_batches), "estimatedGasPerBatch": report.estimated_gas_per_batch,
+              "batches": [b.__dict__ for b in report.batches]}, text)
+    return 0 if report.ok else 1
+
+
+def _revocation_target(ctx: Context, registry, store, target: str) -> tuple[str, int]:
+    """(root hex, leaf index) of a credential given as a file or as an id in the store."""
+    from registry import credentials, merkle
+    from registry.errors import BadInput
+
+    path = Path(target)
+    if path.is_file():
+        doc = credentials.load_file(path)
+        proof = doc.get("proof")
+        if not isinstance(proof, dict) or not isinstance(proof.get("merkleRoot"), str):
+            raise BadInput(f"{path}: no credreg proof (proof.merkleRoot) in this credential")
+        root = proof["merkleRoot"].lower().removeprefix("0x")
+        info = registry.root_info(bytes.fromhex(root))
+        if not info.anchored:
+            raise BadInput(f"{path}: root {root} is not anchored on registry {registry.address}")
+        if not merkle.verify_path(credentials.target_hash(doc), proof.get("path", []), root):
+            raise BadInput(f"{path}: the proof's path does not lead from the document to root {root}")
+        return root, merkle.leaf_index(proof["path"], info.leaf_count)
+    found = store.find_credential(target)
+    if found is None:
+        raise BadInput(f"{target}: neither a file nor a credential id in the store ({ctx.home})")
+    if found.root is None or found.state != "issued":
+        raise BadInput(f"{target}: not anchored yet (state {found.state}); nothing to revoke on chain")
+    return found.root, found.leaf_index
+
+
+def cmd_revoke(ctx: Context) -> int:
+    from registry.errors import BadInput
+
+    args = ctx.args
+    if bool(args.root) == bool(args.targets):
+        raise ConfigError("give credential files or ids, or --root ROOT (not both)")
+    registry, store, signer = ctx.registry(), _store(ctx), ctx.signer()
+    results = []
+    if args.root:
+        root = args.root.lower().removeprefix("0x")
+        if len(root) != 64 or any(c not in "0123456789abcdef" for c in root):
+            raise BadInput(f"--root {args.root!r} is not a 32-byte hex root")
+        receipt = registry.transact("revokeRoot", [bytes.fromhex(root), args.reason], signer)
+        tx = "0x" + bytes(receipt["transactionHash"]).hex()
+        store.record_revocation(root, None, args.reason, tx)
+        results.append({"root": root, "leafIndices": None, "transactionHash": tx})
+    else:
+        by_root: dict[str, set[int]] = {}
+        for target in args.targets:
+            root, leaf = _revocation_target(ctx, registry, store, target)
+            by_root.setdefault(root, set()).add(leaf)
+        for root, leaves in by_root.items():
+            fresh = sorted(i for i in leaves if not registry.is_revoked(bytes.fromhex(root), i))
+            if not fresh:
+                results.append({"root": root, "leafIndices": [], "alreadyRevoked": sorted(leaves)})
+                continue
+            receipt = registry.transact("revokeCredentials", [bytes.fromhex(root), fresh, args.reason], signer)
+            tx = "0x" + bytes(receipt["transactionHash"]).hex()
+            store.record_revocation(root, fresh, args.reason, tx)
+            results.append({"root": root, "leafIndices": fresh, "transactionHash": tx,
+                            "alreadyRevoked": sorted(leaves - set(fresh))})
+    text = "\n".join(
+        f"root {r['root'][:16]}…: " + ("whole batch revoked" if r.get("leafIndices") is None else
+                                       f"revoked {len(r['leafIndices'])}, already revoked {len(r.get('alreadyRevoked', []))}")
+        + (f" (tx {r['transactionHash']})" if r.get("transactionHash") else "") for r in results)
+    ctx.emit({"revocations": results, "reason": args.reason}, text)
+    return 0
+
+
+def cmd_status(ctx: Context) -> int:
+    store = _store(ctx)
+    counts = store.counts()
+    batches = store.batches()
+    unfinished = [b for b in batches if b.state not in ("written", "failed")]
+    data = {"home": str(ctx.home), "credentials": counts,
+            "batches": {s: sum(1 for b in batches if b.state == s) for s in sorted({b.state for b in batches})},
+            "unfinished": [{"root": b.root, "state": b.state, "leafCount": b.leaf_count, "txHashes": list(b.tx_hashes)}
+                           for b in unfinished],
+            "journal": store.journal(10)}
+    lines = [f"home {ctx.home}",
+             "credentials: " + (", ".join(f"{n:,} {s}" for s, n in sorted(counts.items())) or "none"),
+             "batches: " + (", ".join(f"{n} {s}" for s, n in data["batches"].items()) or "none")]
+    lines += [f"  unfinished: {b.root[:16]}… {b.state} ({b.leaf_count:,})" for b in unfinished]
+    lines += [f"  {j['at']}  {j['event']:<9} {j['detail'] or ''}" for j in reversed(data["journal"])]
+    ctx.emit(data, "\n".join(lines))
+    return 0
+
+
 # ---------------------------------------------------------------------------- parser
 
 def _address(value: str) -> str:
@@ -198,6 +364,85 @@ def _issuer(sub) -> None:
     for action, text in (("suspend", "suspend an issuer: its keys can no longer anchor"),
                          ("reinstate", "lift a suspension")):
         _add(isub, action, cmd_issuer_suspend, text).add_argument("issuer_id", type=int, metavar="ISSUER_ID")
+
+
+@command
+def _issue_cmd(sub) -> None:
+    p = _add(sub, "issue", cmd_issue, "validate and queue Open Badges 3.0 credentials",
+             "Validate Open Badges 3.0 credentials and queue them for the next `credreg anchor`.\n"
+             "Each gets a random urn:uuid id if it has none, and the signer's issuer (DID, name) from\n"
+             "the chain. All or nothing: one bad file and nothing is queued.\n\n"
+             "examples:\n  credreg issue examples/credentials/\n"
+             "  credreg issue --roster examples/roster.csv --achievement examples/achievement.json")
+    p.add_argument("paths", nargs="*", metavar="FILE|DIR", help="credential files, or folders of *.json")
+    p.add_argument("--roster", help="CSV of learners (name, email or id, optional validFrom/validUntil)")
+    p.add_argument("--achievement", help="JSON of the Achievement every roster row earns")
+    p.add_argument("--valid-from", help="validFrom for roster rows without one (default: now)")
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be above 0")
+    return number
+
+
+def _reason(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a reason code (0-255)") from None
+    if not 0 <= number <= 255:
+        raise argparse.ArgumentTypeError(f"reason {number} is outside 0-255")
+    return number
+
+
+@command
+def _anchor_cmd(sub) -> None:
+    p = _add(sub, "anchor", cmd_anchor, "anchor every queued credential; write each with its proof",
+             "The nightly job: batch the queue into Merkle trees, anchor each root, wait for confirmations,\n"
+             "and write every credential with its proof into --out. Crash-safe: run it again after any\n"
+             "failure and it finishes the work without anchoring anything twice.\n\n"
+             "example (cron):\n  credreg anchor --confirmations 3 --max-fee-gwei 30 --out /srv/credentials/out")
+    p.add_argument("--confirmations", type=_positive_int, default=1, help="blocks deep before files are written (default 1)")
+    p.add_argument("--max-fee-gwei", type=_positive_float, help="cap on the fee per gas, replacements included")
+    p.add_argument("--out", help="where credential files go (default $CREDREG_HOME/issued)")
+    p.add_argument("--dry-run", action="store_true", help="show the batches, gas and fees; send and write nothing")
+    p.add_argument("--max-batch", type=_positive_int, default=1_000_000, help="credentials per batch (default 1,000,000)")
+    p.add_argument("--replace-after", type=_positive_float, default=60.0,
+                   help="seconds before a stuck transaction is replaced with a higher fee (default 60)")
+    p.add_argument("--timeout", type=_positive_float, default=900.0,
+                   help="seconds to wait for mining before leaving the batch to the next run (default 900)")
+
+
+@command
+def _revoke_cmd(sub) -> None:
+    p = _add(sub, "revoke", cmd_revoke, "revoke credentials, or a whole batch by its root",
+             "Revoke for good, on chain. Targets are credential files (with their proof) or credential ids\n"
+             "in the store; the indices of one batch go in one transaction. --root revokes a whole batch.\n\n"
+             "reason codes (convention): 0 unspecified, 1 issued in error, 2 superseded, 3 fraud,\n"
+             "4 holder's request")
+    p.add_argument("targets", nargs="*", metavar="FILE|CREDENTIAL_ID")
+    p.add_argument("--root", help="revoke the whole batch with this Merkle root")
+    p.add_argument("--reason", type=_reason, default=0, help="reason code 0-255 (default 0)")
+
+
+@command
+def _status_cmd(sub) -> None:
+    _add(sub, "status", cmd_status, "the queue, the batches and the last journal entries")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,428 @@
+"""The nightly anchoring job: queued credentials -> Merkle batches -> anchorRoot -> proof files.
+
+Crash-safe by a journal in the store (invariant 8). Each batch walks
+
+    built -> sent -> mined -> confirmed -> written        (or failed: back to the queue)
+
+and every step is recorded before the next begins; a signed transaction is recorded *before* it
+is broadcast. Killed anywhere and run again, the job resumes each unfinished batch where it
+stopped: it looks up its recorded transactions and the root on chain instead of sending again, so
+nothing is anchored twice, and it rewrites the batch's files (same bytes) so each credential ends
+with exactly one valid proof.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from hashlib import sha256
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3.exceptions import TransactionNotFound, Web3RPCError
+
+from registry.chain.client import (Fees, IssuerRecord, RegistryClient, build_transaction, fees as current_fees,
+                                   guarded)
+from registry.errors import BadInput, ChainError, CredregError
+from registry.merkle import MerkleTree, build_tree
+from registry.store import Batch, Store
+
+PROOF_TYPE = "CredregMerkleProof2026"
+UNFINISHED = ("built", "sent", "mined", "confirmed")
+_PARALLEL_FILES = 20_000  # below this, forking writers costs more than it saves
+
+
+@dataclass(frozen=True)
+class AnchorOptions:
+    out_dir: Path
+    confirmations: int = 1
+    max_fee_gwei: float | None = None
+    max_batch: int = 1_000_000
+    dry_run: bool = False
+    replace_after: float = 60.0  # seconds in the mempool before a replacement with a higher fee
+    timeout: float = 900.0  # then give up for this run; the journal keeps the batch for the next
+    poll: float = 0.5
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        if self.confirmations < 1:
+            raise BadInput(f"--confirmations must be at least 1, not {self.confirmations}")
+        if not 1 <= self.max_batch <= 2**32 - 1:
+            raise BadInput(f"--max-batch must be between 1 and 4294967295, not {self.max_batch}")
+        if self.max_fee_gwei is not None and self.max_fee_gwei <= 0:
+            raise BadInput(f"--max-fee-gwei must be positive, not {self.max_fee_gwei}")
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    root: str
+    leaf_count: int
+    state: str
+    transaction_hash: str | None = None
+    block_number: int | None = None
+    gas_used: int | None = None
+    files: int = 0
+    resumed: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class AnchorReport:
+    batches: tuple[BatchOutcome, ...] = ()
+    dry_run: bool = False
+    queued: int = 0
+    planned_batches: tuple[int, ...] = ()
+    estimated_gas_per_batch: int | None = None
+    max_fee_wei: int | None = None
+    resumable: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return all(b.state == "written" for b in self.batches)
+
+
+def credential_file_name(credential_id: str) -> str:
+    """``<uuid>.json`` for urn:uuid ids; otherwise a digest, so no id can escape ``--out``."""
+    if credential_id.startswith("urn:uuid:"):
+        tail = credential_id.removeprefix("urn:uuid:")
+        if all(c in "0123456789abcdefABCDEF-" for c in tail) and tail:
+            return f"{tail.lower()}.json"
+    return sha256(credential_id.encode()).hexdigest()[:32] + ".json"
+
+
+def _checkpoint(stage: str) -> None:
+    """Test hook for the crash tests: a real SIGKILL at a named stage (CREDREG_TEST_KILL_AT)."""
+    if os.environ.get("CREDREG_TEST_KILL_AT") == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _stderr(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class AnchorJob:
+    def __init__(self, store: Store, registry: RegistryClient, signer: LocalAccount, issuer: IssuerRecord,
+                 options: AnchorOptions, progress: Callable[[str], None] = _stderr) -> None:
+        self.store = store
+        self.registry = registry
+        self.w3 = registry.w3
+        self.signer = signer
+        self.issuer = issuer
+        self.options = options
+        self.say = progress
+
+    # ------------------------------------------------------------------ entry point
+    def run(self) -> AnchorReport:
+        if self.options.dry_run:
+            return self._plan()
+        outcomes: list[BatchOutcome] = []
+        for batch in self._unfinished():
+            self.say(f"resuming batch {batch.root[:12]}… ({batch.leaf_count:,} credentials, state {batch.state})")
+            outcomes.append(self._process(batch, resumed=True))
+        while True:
+            queued = self.store.queued_hashes(self.issuer.did, self.options.max_batch)
+            if not queued:
+                break
+            outcomes.append(self._process(self._build(queued)))
+            if outcomes[-1].state == "failed":
+                break  # its credentials are queued again; do not loop on the same failure
+        if not outcomes:
+            self.say("nothing queued")
+        return AnchorReport(batches=tuple(outcomes), queued=self.store.queued_count(self.issuer.did))
+
+    def _unfinished(self) -> list[Batch]:
+        return [b for b in self.store.batches(UNFINISHED)
+                if b.issuer_did == self.issuer.did and b.chain_id == self.registry.chain_id
+                and b.registry == self.registry.address]
+
+    def _plan(self) -> AnchorReport:
+        queued = self.store.queued_count(self.issuer.did)
+        sizes = tuple(min(self.options.max_batch, queued - start)
+                      for start in range(0, queued, self.options.max_batch))
+        gas = None
+        fee = current_fees(self.w3, self.options.max_fee_gwei)
+        if sizes:
+            fn = self.registry.contract.functions.anchorRoot(os.urandom(32), sizes[0])
+            build_transaction(self.w3, fn, self.signer.address, "anchorRoot (dry run)", fee=fee)  # decodes reverts
+            gas = guarded(lambda: fn.estimate_gas({"from": self.signer.address}), "estimating anchorRoot")
+        return AnchorReport(dry_run=True, queued=queued, planned_batches=sizes, estimated_gas_per_batch=gas,
+                            max_fee_wei=fee.max_fee_wei, resumable=tuple(b.root for b in self._unfinished()))
+
+    # ------------------------------------------------------------------ the steps
+    def _build(self, queued: list[tuple[int, str]]) -> Batch:
+        started = time.perf_counter()
+        tree = build_tree([bytes.fromhex(h) for _, h in queued])
+        batch = self.store.create_batch(
+            [rid for rid, _ in queued], tree.root_hex, issuer_did=self.issuer.did, signer=self.signer.address,
+            chain_id=self.registry.chain_id, registry=self.registry.address, out_dir=str(self.options.out_dir))
+        self._tree = (batch.id, tree)
+        self.say(f"batch {batch.root[:12]}…: {batch.leaf_count:,} credentials, tree built in "
+                 f"{time.perf_counter() - started:.1f} s")
+        _checkpoint("built")
+        return batch
+
+    def _process(self, batch: Batch, resumed: bool = False) -> BatchOutcome:
+        try:
+            while batch.state != "written":
+                step = {"built": self._send, "sent": self._await_receipt, "mined": self._await_confirmations,
+                        "confirmed": self._write}[batch.state]
+                batch = step(batch)
+                if batch.state == "failed":
+                    return self._outcome(batch, resumed)
+        except ChainError as exc:
+            self.say(f"batch {batch.root[:12]}…: {exc}")
+            return BatchOutcome(batch.root, batch.leaf_count, batch.state, batch.tx_hash, batch.block_number,
+                                resumed=resumed, error=str(exc))
+        return self._outcome(batch, resumed)
+
+    def _outcome(self, batch: Batch, resumed: bool) -> BatchOutcome:
+        return BatchOutcome(batch.root, batch.leaf_count, batch.state, batch.tx_hash, batch.block_number,
+                            batch.gas_used, batch.leaf_count if batch.state == "written" else 0, resumed,
+                            batch.error)
+
+    def _send(self, batch: Batch) -> Batch:
+        """Anchor the root, unless the chain already has it (then find our transaction)."""
+        found = self._find_anchor(batch)
+        if found is not None:
+            return found
+        fn = self.registry.contract.functions.anchorRoot(bytes.fromhex(batch.root), batch.leaf_count)
+        fee = current_fees(self.w3, self.options.max_fee_gwei)
+        try:
+            tx = build_transaction(self.w3, fn, self.signer.address, "anchorRoot", fee=fee)
+        except ChainError as exc:
+            self.store.release_batch(batch.id, str(exc))
+            self.say(f"batch {batch.root[:12]}… not anchored, its credentials stay queued: {exc}")
+            return self.store.batch(batch.id)
+        return self._sign_record_broadcast(batch, tx, fee, "sent", bumps=0)
+
+    def _sign_record_broadcast(self, batch: Batch, tx: dict, fee: Fees, event: str, bumps: int) -> Batch:
+        signed = self.signer.sign_transaction(tx)
+        tx_hash = "0x" + bytes(signed.hash).hex()
+        # Write-ahead: the signed transaction is in the journal before the network sees it.
+        batch = self.store.update_batch(
+            batch.id, event, f"{tx_hash} nonce {tx['nonce']} maxFee {fee.max_fee_wei} tip {fee.priority_fee_wei}",
+            state="sent", nonce=tx["nonce"], raw_tx="0x" + bytes(signed.raw_transaction).hex(),
+            tx_hashes=(*batch.tx_hashes, tx_hash), fee_bumps=bumps, max_fee=str(fee.max_fee_wei),
+            priority_fee=str(fee.priority_fee_wei))
+        _checkpoint("signed")
+        self._broadcast(batch)
+        self.say(f"batch {batch.root[:12]}…: {'replacement ' if bumps else ''}transaction {tx_hash} sent "
+                 f"(max fee {fee.max_fee_wei / 1e9:.3f} gwei)")
+        _checkpoint("broadcast")
+        return batch
+
+    def _broadcast(self, batch: Batch) -> None:
+        try:
+            guarded(lambda: self.w3.eth.send_raw_transaction(HexBytes(batch.raw_tx)), "sending anchorRoot")
+        except Web3RPCError as exc:
+            text = str(exc).lower()
+            # Already known, or its nonce already used (perhaps by this very transaction): the
+            # receipt lookup and the on-chain root decide what happened.
+            if not any(s in text for s in ("already known", "nonce too low", "already imported", "known transaction")):
+                raise ChainError(f"sending anchorRoot: {exc}") from None
+
+    def _receipt(self, batch: Batch):
+        for tx_hash in reversed(batch.tx_hashes):
+            try:
+                receipt = guarded(lambda h=tx_hash: self.w3.eth.get_transaction_receipt(h), "reading a receipt")
+            except TransactionNotFound:
+                continue
+            if receipt is not None:
+                return receipt
+        return None
+
+    def _await_receipt(self, batch: Batch) -> Batch:
+        started = time.monotonic()
+        last_send = started
+        if not self._known_to_node(batch):
+            self._broadcast(batch)  # crashed between journal and broadcast, or dropped: send again
+        while True:
+            receipt = self._receipt(batch)
+            if receipt is not None:
+                return self._mined(batch, receipt)
+            found = self._find_anchor(batch)
+            if found is not None:
+                return found
+            waited = time.monotonic() - last_send
+            if waited >= self.options.replace_after:
+                replaced = self._replace(batch)
+                if replaced is not None:
+                    batch, last_send = replaced, time.monotonic()
+            if time.monotonic() - started > self.options.timeout:
+                raise ChainError(f"transaction {batch.tx_hashes[-1]} not mined within {self.options.timeout:.0f} s "
+                                 f"(fee cap {self.options.max_fee_gwei} gwei); the next run picks it up again")
+            time.sleep(self.options.poll)
+
+    def _known_to_node(self, batch: Batch) -> bool:
+        for tx_hash in batch.tx_hashes:
+            try:
+                guarded(lambda h=tx_hash: self.w3.eth.get_transaction(h), "reading a transaction")
+                return True
+            except TransactionNotFound:
+                continue
+        return False
+
+    def _replace(self, batch: Batch) -> Batch | None:
+        """Same nonce, fees raised by at least 12.5 % (what nodes require), never above the cap."""
+        old_max, old_tip = int(batch.max_fee or 0), int(batch.priority_fee or 0)
+        fresh = current_fees(self.w3, self.options.max_fee_gwei, bump=batch.fee_bumps + 1)
+        max_fee = max(fresh.max_fee_wei, old_max * 9 // 8 + 1)
+        tip = max(fresh.priority_fee_wei, old_tip * 9 // 8 + 1)
+        if self.options.max_fee_gwei is not None:
+            cap = int(self.options.max_fee_gwei * 1e9)
+            if old_max * 9 // 8 + 1 > cap:
+                self.say(f"batch {batch.root[:12]}…: stuck at the fee cap ({self.options.max_fee_gwei} gwei); waiting")
+                return None
+            max_fee = min(max_fee, cap)
+            tip = min(tip, max_fee)
+        fn = self.registry.contract.functions.anchorRoot(bytes.fromhex(batch.root), batch.leaf_count)
+        fee = Fees(max_fee, tip)
+        tx = fn.build_transaction({"from": self.signer.address, "chainId": self.registry.chain_id,
+                                   "nonce": batch.nonce, "gas": 120_000, "maxFeePerGas": max_fee,
+                                   "maxPriorityFeePerGas": tip})
+        return self._sign_record_broadcast(batch, tx, fee, "replaced", bumps=batch.fee_bumps + 1)
+
+    def _mined(self, batch: Batch, receipt) -> Batch:
+        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+        if receipt["status"] != 1:
+            found = self._find_anchor(batch)
+            if found is not None:
+                return found
+            error = f"anchorRoot transaction {tx_hash} reverted in block {receipt['blockNumber']}"
+            self.store.release_batch(batch.id, error)
+            self.say(f"batch {batch.root[:12]}…: {error}; its credentials stay queued")
+            return self.store.batch(batch.id)
+        batch = self.store.update_batch(
+            batch.id, "mined", f"{tx_hash} in block {receipt['blockNumber']}", state="mined", tx_hash=tx_hash,
+            block_number=receipt["blockNumber"], block_hash="0x" + bytes(receipt["blockHash"]).hex(),
+            gas_used=receipt["gasUsed"])
+        self.say(f"batch {batch.root[:12]}…: mined in block {batch.block_number} ({batch.gas_used:,} gas)")
+        _checkpoint("mined")
+        return batch
+
+    def _find_anchor(self, batch: Batch) -> Batch | None:
+        """If the chain already holds this root, the batch is mined: find our transaction."""
+        info = self.registry.root_info(bytes.fromhex(batch.root))
+        if not info.anchored:
+            return None
+        if info.issuer_id != self.issuer.id:
+            error = f"root {batch.root} was anchored by issuer {info.issuer_id}, not {self.issuer.id}"
+            self.store.release_batch(batch.id, error)
+            return self.store.batch(batch.id)
+        receipt = self._receipt(batch)
+        if receipt is None or receipt["status"] != 1:
+            receipt = self._receipt_from_logs(batch)
+        return self._mined(batch, receipt)
+
+    def _receipt_from_logs(self, batch: Batch):
+        event = self.registry.contract.events.RootAnchored()
+        head = guarded(lambda: self.w3.eth.block_number, "reading the head")
+        logs = guarded(lambda: event.get_logs(from_block=max(0, head - 100_000), to_block=head,
+                                              argument_filters={"root": bytes.fromhex(batch.root)}),
+                       "scanning RootAnchored events")
+        if not logs:
+            raise ChainError(f"root {batch.root} is on chain but its RootAnchored event was not found")
+        tx_hash = logs[-1]["transactionHash"]
+        return guarded(lambda: self.w3.eth.get_transaction_receipt(tx_hash), "reading a receipt")
+
+    def _await_confirmations(self, batch: Batch) -> Batch:
+        started = time.monotonic()
+        while True:
+            receipt = self._receipt(batch)
+            if receipt is None or "0x" + bytes(receipt["blockHash"]).hex() != batch.block_hash:
+                # Reorged out (or moved): back to waiting for a receipt; the raw transaction is
+                # broadcast again if the node dropped it.
+                self.say(f"batch {batch.root[:12]}…: block {batch.block_number} was reorganised away")
+                return self.store.update_batch(batch.id, "reorged", f"block {batch.block_number}", state="sent",
+                                               tx_hash=None, block_number=None, block_hash=None)
+            head = guarded(lambda: self.w3.eth.block_number, "reading the head")
+            if head - batch.block_number + 1 >= self.options.confirmations:
+                block = guarded(lambda: self.w3.eth.get_block(batch.block_number), "reading the anchor block")
+                batch = self.store.update_batch(batch.id, "confirmed", f"{head - batch.block_number + 1} confirmations",
+                                                state="confirmed", anchored_at=block["timestamp"])
+                _checkpoint("confirmed")
+                return batch
+            if time.monotonic() - started > self.options.timeout:
+                raise ChainError(f"block {batch.block_number} did not reach {self.options.confirmations} "
+                                 f"confirmations within {self.options.timeout:.0f} s; the next run continues")
+            time.sleep(self.options.poll)
+
+    def _write(self, batch: Batch) -> Batch:
+        started = time.perf_counter()
+        tree = self._tree[1] if getattr(self, "_tree", (None,))[0] == batch.id else None
+        if tree is None:  # resumed: rebuild the same tree from the stored leaves
+            tree = build_tree([bytes.fromhex(h) for h in self.store.leaf_hashes(batch.id)])
+        if tree.root_hex != batch.root:
+            raise ChainError(f"batch {batch.root}: the stored leaves give root {tree.root_hex}; store damaged?")
+        out = Path(batch.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        anchor = json.dumps({"chainId": batch.chain_id, "registry": batch.registry,
+                             "transactionHash": batch.tx_hash, "blockNumber": batch.block_number},
+                            separators=(",", ":"))
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(batch.anchored_at))
+        head = (f'{{"type":"{PROOF_TYPE}","created":"{created}","proofPurpose":"assertionMethod",'
+                f'"merkleRoot":"{batch.root}","anchor":{anchor},')
+        spec = _WriteSpec(self.store.engine.url.render_as_string(hide_password=False), batch.id, str(out), head)
+        workers = self.options.workers if batch.leaf_count >= _PARALLEL_FILES else 1
+        _write_parallel(spec, tree, batch.leaf_count, workers, self.say)
+        self.store.finish_batch(batch.id, batch.leaf_count)
+        self.say(f"batch {batch.root[:12]}…: {batch.leaf_count:,} credential files written to {out} in "
+                 f"{time.perf_counter() - started:.1f} s")
+        return self.store.batch(batch.id)
+
+
+@dataclass(frozen=True)
+class _WriteSpec:
+    store_url: str
+    batch_id: int
+    out_dir: str
+    proof_head: str
+
+
+def _write_range(spec: _WriteSpec, tree: MerkleTree, start: int, stop: int,
+                 say: Callable[[str], None] | None) -> None:
+    """Write the files of leaves [start, stop): canonical document + proof, each file atomically."""
+    from sqlalchemy import create_engine
+
+    store = Store(create_engine(spec.store_url))
+    step = max(1, (stop - start) // 10)
+    for n, (leaf, cid, target, doc) in enumerate(store.batch_documents(spec.batch_id, start, stop)):
+        proof = f'{spec.proof_head}"targetHash":"{target}","path":{tree.proof_json(leaf)}}}'
+        name = os.path.join(spec.out_dir, credential_file_name(cid))
+        tmp = f"{name}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, f'{doc[:-1]},"proof":{proof}}}\n'.encode())
+        finally:
+            os.close(fd)
+        os.replace(tmp, name)
+        if n == (stop - start) // 2:
+            _checkpoint("writing")
+        if say and stop - start >= 10_000 and n and n % step == 0:
+            say(f"  files: {n * 100 // (stop - start)} % of {stop - start:,}")
+    store.engine.dispose()
+
+
+def _write_parallel(spec: _WriteSpec, tree: MerkleTree, count: int, workers: int,
+                    say: Callable[[str], None]) -> None:
+    if workers <= 1:
+        _write_range(spec, tree, 0, count, say)
+        return
+    bounds = [count * i // workers for i in range(workers + 1)]
+    ctx = multiprocessing.get_context("fork")  # the tree is shared copy-on-write, not pickled
+    procs = [ctx.Process(target=_write_range, args=(spec, tree, bounds[i], bounds[i + 1], say if i == 0 else None))
+             for i in range(workers)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    failed = [p.exitcode for p in procs if p.exitcode != 0]
+    if failed:
+        raise CredregError(f"writing credential files failed (worker exit codes {failed}); run again to finish")

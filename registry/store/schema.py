@@ -1,0 +1,72 @@
+"""The store's tables (SQLAlchemy Core: the anchoring job moves a million rows at a time, which
+the ORM's unit of work would make slow). Schema changes go through alembic migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+# A credential moves queued -> batched -> issued. `document` holds its RFC 8785 canonical form
+# (without proof), so targetHash = sha256(document) by construction.
+credentials = Table(
+    "credentials", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("credential_id", String, nullable=False, unique=True),
+    Column("target_hash", String(64), nullable=False, unique=True),
+    Column("issuer_did", String, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("source", String),
+    Column("queued_at", String, nullable=False),
+    Column("state", String(16), nullable=False, default="queued"),
+    Column("batch_id", Integer, ForeignKey("batches.id")),
+    Column("leaf_index", Integer),
+    Column("revoked_at", String),
+    Column("revoke_reason", Integer),
+    Column("revoke_tx", String),
+    Index("ix_credentials_state_issuer", "state", "issuer_did", "id"),
+    Index("ix_credentials_batch_leaf", "batch_id", "leaf_index", unique=True),
+)
+
+# A batch moves built -> sent -> mined -> confirmed -> written, or to failed (its credentials go
+# back to the queue). Every signed transaction is recorded before it is broadcast.
+batches = Table(
+    "batches", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("root", String(64), nullable=False, unique=True),
+    Column("leaf_count", Integer, nullable=False),
+    Column("issuer_did", String, nullable=False),
+    Column("signer", String(42), nullable=False),
+    Column("chain_id", Integer, nullable=False),
+    Column("registry", String(42), nullable=False),
+    Column("out_dir", String, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("nonce", Integer),
+    Column("raw_tx", Text),
+    Column("tx_hashes", Text, nullable=False, default="[]"),
+    Column("fee_bumps", Integer, nullable=False, default=0),
+    Column("max_fee", String),  # wei, as text: can exceed 64 bits
+    Column("priority_fee", String),
+    Column("tx_hash", String(66)),
+    Column("block_number", Integer),
+    Column("block_hash", String(66)),
+    Column("gas_used", Integer),
+    Column("anchored_at", Integer),
+    Column("created_at", String, nullable=False),
+    Column("updated_at", String, nullable=False),
+    Column("error", Text),
+    Column("revoked_at", String),
+    Column("revoke_reason", Integer),
+    Column("revoke_tx", String),
+    Index("ix_batches_state", "state"),
+)
+
+# Append-only: what the job did, when; read by `credreg status` and by people after an incident.
+journal = Table(
+    "journal", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("batches.id")),
+    Column("event", String(32), nullable=False),
+    Column("detail", Text),
+    Column("at", String, nullable=False),
+)
