@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import time
@@ -36,7 +37,8 @@ from registry.store import Batch, Store
 
 PROOF_TYPE = "CredregMerkleProof2026"
 UNFINISHED = ("built", "sent", "mined", "confirmed")
-_PARALLEL_FILES = 20_000  # below this, forking writers costs more than it saves
+_PARALLEL_FILES = 20_000
+_UUID_ID = re.compile(r"urn:uuid:[0-9a-fA-F-]{1,36}")  # below this, forking writers costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -90,10 +92,8 @@ class AnchorReport:
 
 def credential_file_name(credential_id: str) -> str:
     """``<uuid>.json`` for urn:uuid ids; otherwise a digest, so no id can escape ``--out``."""
-    if credential_id.startswith("urn:uuid:"):
-        tail = credential_id.removeprefix("urn:uuid:")
-        if all(c in "0123456789abcdefABCDEF-" for c in tail) and tail:
-            return f"{tail.lower()}.json"
+    if _UUID_ID.fullmatch(credential_id):
+        return f"{credential_id[9:].lower()}.json"
     return sha256(credential_id.encode()).hexdigest()[:32] + ".json"
 
 

@@ -470,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("credreg: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `credreg status | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Tab
 
 metadata = MetaData()
 
-# A credential moves queued -> batched -> issued. `document` holds its RFC 8785 canonical form
+# A credential is queued, then batched; it is issued when its batch is written (derived).
+# `document` holds its RFC 8785 canonical form
 # (without proof), so targetHash = sha256(document) by construction.
 credentials = Table(
     "credentials", metadata,

@@ -1,0 +1,117 @@
+"""The whole nightly job on anvil: queued credentials -> batches -> anchorRoot -> proof files.
+
+For each size, a fresh anvil and home are set up (registry deployed, issuer accredited, N real
+Open Badges 3.0 credentials queued: canonical documents with distinct urn:uuid ids), then
+`credreg anchor` runs as its own process and is timed from start to its last file written.
+Peak memory is the anchor process's max RSS (its file writers included). The store is on the
+project's disk (bench/out/). Credential files go to tmpfs (/dev/shm) for the job's own speed,
+and, for the smaller sizes, to the project's disk too: on this VM creating a ~3 KB file on ext4
+costs ~300 µs whatever writes it, so there the disk, not the job, sets the pace.
+
+Run: `.venv/bin/python bench/anchor.py [--sizes 10000 100000 1000000] [--disk-sizes 10000 100000]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from registry import credentials  # noqa: E402
+from registry.chain.client import RegistryClient, connect  # noqa: E402
+from registry.devchain import Anvil, dev_account  # noqa: E402
+from registry.store import NewCredential, Store  # noqa: E402
+
+PLACEHOLDER = "urn:uuid:00000000-0000-4000-8000-000000000000"
+
+
+def queue(home: Path, n: int, did: str, name: str) -> None:
+    """Queue n credentials: one canonical template, the id swapped (same length keeps it canonical)."""
+    doc = credentials.load_file(REPO / "examples/credentials/intro-to-sql.json")
+    doc["id"] = PLACEHOLDER
+    template = credentials.canonical_bytes(credentials.prepare(doc, did, name)).decode()
+    assert template.count(PLACEHOLDER) == 1
+    store = Store.open(home)
+    chunk = 100_000
+    for start in range(0, n, chunk):
+        items = []
+        for _ in range(min(chunk, n - start)):
+            cid = f"urn:uuid:{uuid.uuid4()}"
+            text = template.replace(PLACEHOLDER, cid)
+            items.append(NewCredential(cid, hashlib.sha256(text.encode()).hexdigest(), did, text, "bench"))
+        store.enqueue(items)
+    store.engine.dispose()
+
+
+def run_one(n: int, out_root: Path, files_root: Path) -> dict:
+    home = out_root / f"home-{n}"
+    out = files_root / f"issued-{n}"
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    with Anvil() as node:
+        w3 = connect(node.url)
+        owner, key = dev_account(0), dev_account(1)
+        registry, receipt = RegistryClient.deploy(w3, owner)
+        registry.register_issuer("Bench Academy", "did:web:bench.example", key.address, owner)
+        t0 = time.perf_counter()
+        queue(home, n, "did:web:bench.example", "Bench Academy")
+        queued_s = time.perf_counter() - t0
+        env = {**os.environ, "CREDREG_RPC_URL": node.url, "CREDREG_HOME": str(home),
+               "CREDREG_REGISTRY": registry.address, "CREDREG_PRIVATE_KEY": key.key.hex()}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "registry.cli", "anchor", "--out", str(out), "--json"],
+                              env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if proc.returncode != 0:
+            raise SystemExit(f"anchor failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        report = json.loads(proc.stdout)
+        files = sum(1 for _ in os.scandir(out))
+        gas = sum(b["gas_used"] or 0 for b in report["batches"])
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
+    return {"files_on": "tmpfs" if str(files_root).startswith("/dev/shm") else "disk",
+            "credentials": n, "queue_s": queued_s, "anchor_s": wall, "files": files,
+            "batches": len(report["batches"]), "gas": gas,
+            "peak_rss_mb": (peak if peak > before else before) / 1024, "per_s": n / wall}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--disk-sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--out", type=Path, default=REPO / "bench/out")
+    parser.add_argument("--tmpfs", type=Path, default=Path("/dev/shm/credreg-bench"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    runs = [(n, args.tmpfs) for n in args.sizes] + [(n, args.out) for n in args.disk_sizes]
+    rows = []
+    for n, files_root in runs:
+        print(f"running {n:,} (files in {files_root}) ...", file=sys.stderr, flush=True)
+        files_root.mkdir(parents=True, exist_ok=True)
+        rows.append(run_one(n, args.out, files_root))
+    shutil.rmtree(args.tmpfs, ignore_errors=True)
+    print("| credentials | files on | queue → files (s) | credentials/s | files | batches | gas | peak RSS (MB) |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['credentials']:,} | {r['files_on']} | {r['anchor_s']:.1f} | {r['per_s']:,.0f} | {r['files']:,} | "
+              f"{r['batches']} | {r['gas']:,} | {r['peak_rss_mb']:,.0f} |")
+    took = ", ".join(f"{r['queue_s']:.0f} s" for r in rows)
+    print(f"\n(setup, not timed: queueing took {took})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,435 @@
+"""Merkle batches: the blockcerts-merkletools construction, fast enough for a million leaves.
+
+A batch of credential hashes becomes one tree, and only its root goes on chain. Holders carry a
+path from their credential's hash to that root, in the format Blockcerts verifiers already read,
+so the construction is exactly ``blockcerts_merkletools.MerkleTools``: leaves are 32-byte sha256
+digests, a parent is ``sha256(left + right)`` over the raw bytes, pairs are not sorted, and the
+last node of a level with an odd count is promoted unchanged (its path gets no step there).
+A path is a list of ``{"left": hex}`` / ``{"right": hex}`` steps, leaf first, each naming the
+side on which the *sibling* sits.
+
+MerkleTools builds every proof node by node in Python. Here a tree keeps each level as two byte
+strings (its left and right children), paths are rendered as JSON text a block of leaves at a
+time with a few whole-list string operations, the part of a path above a block is rendered once
+for the block, and a large tree hashes half of its lower levels in a forked process.
+``bench/merkle.py`` measures both side by side.
+
+Because pairs are unsorted, a path also encodes where its leaf sits. :func:`leaf_index` recovers
+that position from the path and the leaf count recorded on chain, which is how the verifier finds
+a credential's revocation bit without trusting any index written in the document
+(ARCHITECTURE.md, invariant 5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from itertools import repeat
+from operator import add, attrgetter
+
+from registry.errors import BadInput
+
+__all__ = ["MerkleTree", "build_tree", "expected_path_length", "leaf_index", "verify_path"]
+
+_DIGEST = 32
+_HEX_DIGITS = "0123456789abcdef"
+# Paths are rendered for 2**_BLOCK_BITS consecutive leaves at once: large enough that the fixed
+# cost of a rendering pass is spread thin, small enough that a block's texts stay in cache.
+_BLOCK_BITS = 10
+_BLOCK_MASK = (1 << _BLOCK_BITS) - 1
+# From this many leaves on, half of the lower levels are hashed in a forked process.
+_FORK_FROM = 1 << 16
+
+_sha256 = hashlib.sha256
+
+
+class MerkleTree:
+    """A built batch: its root, and every leaf's path in MerkleTools' format.
+
+    Build it with :func:`build_tree`. Its content never changes after construction (the only
+    thing that does is a cache of rendered paths whose every entry is correct), so a tree can be
+    shared between threads.
+    """
+
+    __slots__ = ("_root", "_paths")
+
+    _root: bytes
+    _paths: _PathTexts
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("build a MerkleTree with registry.merkle.build_tree(leaves)")
+
+    @classmethod
+    def _assemble(cls, lefts: list[bytes], rights: list[bytes], root: bytes, count: int) -> MerkleTree:
+        tree = object.__new__(cls)
+        object.__setattr__(tree, "_root", root)
+        object.__setattr__(tree, "_paths", _PathTexts(tuple(lefts), tuple(rights), count))
+        return tree
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("MerkleTree is immutable")
+
+    def __repr__(self) -> str:
+        return f"MerkleTree(leaf_count={self.leaf_count}, root={self.root_hex!r})"
+
+    @property
+    def root(self) -> bytes:
+        """The 32 bytes that go on chain with ``anchorRoot``."""
+        return self._root
+
+    @property
+    def root_hex(self) -> str:
+        """The root as lowercase hex without ``0x``, as a proof's ``merkleRoot`` holds it."""
+        return self._root.hex()
+
+    @property
+    def leaf_count(self) -> int:
+        """How many leaves; anchored with the root so that paths map to positions."""
+        return self._paths.count
+
+    def proof(self, index: int) -> list[dict[str, str]]:
+        """The path of leaf ``index``, exactly as ``MerkleTools.get_proof`` returns it.
+
+        Read straight from the level bytes rather than from :attr:`proof_json`, so the two
+        forms are independent implementations that the tests hold against each other.
+        """
+        paths = self._paths
+        paths.check_index(index)
+        path: list[dict[str, str]] = []
+        for level, (lefts, rights) in enumerate(zip(paths.lefts, paths.rights)):
+            sibling = index ^ 1
+            if sibling < paths.level_size(level):
+                half = rights if sibling & 1 else lefts
+                offset = (sibling >> 1) * _DIGEST
+                path.append({"left" if index & 1 else "right": half[offset : offset + _DIGEST].hex()})
+            index >>= 1
+        return path
+
+    proof_json = property(
+        attrgetter("_paths.__getitem__"),
+        doc="""``proof_json(index) -> str``: the path of leaf ``index`` as JSON text.
+
+        Equal to ``json.dumps(tree.proof(index))``. The anchoring job writes one file per leaf,
+        up to a million per batch, in leaf order, so this is the fast form: a call for the first
+        leaf of a block renders the paths of the whole block at once, and the calls for the rest
+        of the block are dictionary look-ups that never enter Python code. Any other index is
+        rendered alone. Raises ``IndexError`` for an index outside the tree.
+        """,
+    )
+
+
+class _PathTexts(dict[int, str]):
+    """Leaf index -> JSON path text, holding one block of leaves; renders whatever is missing.
+
+    Each level is kept as two byte strings, its left and right children, so a block's steps are
+    rendered from one slice of each with a few whole-string operations. The text above the
+    block level is shared by all the leaves of a block and rendered once per tree.
+    """
+
+    __slots__ = ("lefts", "rights", "count", "_above")
+
+    def __init__(self, lefts: tuple[bytes, ...], rights: tuple[bytes, ...], count: int) -> None:
+        super().__init__()
+        self.lefts, self.rights, self.count = lefts, rights, count
+        above = ["]"]
+        for level in range(len(lefts) - 1, _BLOCK_BITS - 1, -1):
+            above = list(map(add, self._steps(level, 0, self.level_size(level)), _doubled(above)))
+        self._above = above
+
+    def __missing__(self, index: int) -> str:
+        self.check_index(index)
+        if index & _BLOCK_MASK:
+            return self._render_one(index)
+        texts = self._render_block(index >> _BLOCK_BITS)
+        self.clear()
+        self.update(zip(range(index, index + len(texts)), texts))
+        return texts[0]
+
+    def check_index(self, index: int) -> None:
+        if not isinstance(index, int):
+            raise TypeError(f"leaf index must be an int, not {type(index).__name__}")
+        if not 0 <= index < self.count:
+            raise IndexError(f"leaf index {index} is out of range for {self.count} leaves")
+
+    def level_size(self, level: int) -> int:
+        return (len(self.lefts[level]) + len(self.rights[level])) // _DIGEST
+
+    def _steps(self, level: int, start: int, stop: int) -> list[str]:
+        """The JSON step each node in ``start:stop`` (``start`` even) adds to the paths below it.
+
+        A node's step names its sibling: an odd node's sibling is the left child of the pair, an
+        even node's the right one. A promoted last node has no sibling and adds ``""``.
+        """
+        head = "[{" if level == 0 else ", {"  # the bottom step opens the list
+        pairs = (stop - start) >> 1
+        first, last = (start >> 1) * _DIGEST, ((start >> 1) + pairs) * _DIGEST
+        steps = [""] * (stop - start)
+        steps[1::2] = _render(self.lefts[level][first:last], head + '"left": "')
+        steps[0 : 2 * pairs : 2] = _render(self.rights[level][first:last], head + '"right": "')
+        return steps
+
+    def _render_block(self, block: int) -> list[str]:
+        """The paths of one block's leaves: the steps below the block level, then the shared rest."""
+        texts = [""]
+        for level in range(min(_BLOCK_BITS, len(self.lefts)) - 1, -1, -1):
+            start = (block << _BLOCK_BITS) >> level
+            stop = min(((block + 1) << _BLOCK_BITS) >> level, self.level_size(level))
+            texts = list(map(add, self._steps(level, start, stop), _doubled(texts)))
+        texts = list(map(add, texts, repeat(self._above[block])))
+        if self.count & 1 and (block + 1) << _BLOCK_BITS >= self.count:
+            texts[-1] = _open_promoted(texts[-1])
+        return texts
+
+    def _render_one(self, index: int) -> str:
+        parts = []
+        for level in range(min(_BLOCK_BITS, len(self.lefts))):
+            node = index >> level
+            if node | 1 < self.level_size(level):  # it has a sibling: not promoted here
+                pair = node & ~1
+                parts.append(self._steps(level, pair, pair + 2)[node & 1])
+        text = "".join(parts) + self._above[index >> _BLOCK_BITS]
+        return _open_promoted(text) if self.count & 1 and index == self.count - 1 else text
+
+
+def build_tree(leaves: Sequence[bytes]) -> MerkleTree:
+    """Build the batch tree over ``leaves`` (32-byte sha256 digests, in batch order).
+
+    The order fixes the positions: leaf ``i`` is what revocation bit ``i`` on chain refers to.
+    Raises :class:`~registry.errors.BadInput` for an empty batch or a leaf that is not 32 bytes,
+    since MerkleTools would quietly build a tree no verifier could match.
+    """
+    nodes = _checked_leaves(leaves)
+    lefts, rights, root = _hash_tree(nodes, fork=_can_fork(len(nodes)))
+    return MerkleTree._assemble(lefts, rights, root, len(nodes))
+
+
+def verify_path(target_hash: bytes | str, path: Sequence[Mapping[str, str]], root: bytes | str) -> bool:
+    """Whether walking ``path`` up from ``target_hash`` ends at ``root``.
+
+    The arithmetic of ``MerkleTools.validate_proof``, but strict about shape: each step must have
+    exactly one of ``left``/``right`` holding 64 lowercase hex digits, so one path has one
+    reading. A malformed path raises :class:`~registry.errors.BadInput`; a well-formed one that
+    leads elsewhere returns ``False``. This proves membership only: :func:`leaf_index` says
+    *which* leaf.
+    """
+    current = _digest(target_hash, "target hash")
+    expected = _digest(root, "root")
+    for sibling_is_left, sibling in _parse_path(path):
+        current = _sha256(sibling + current if sibling_is_left else current + sibling).digest()
+    return current == expected
+
+
+def leaf_index(path: Sequence[Mapping[str, str]], leaf_count: int) -> int:
+    """The position of the leaf that ``path`` proves, in a tree of ``leaf_count`` leaves.
+
+    The verifier reads revocation bits by this position, so it must come from the path and the
+    leaf count anchored on chain, never from a field a holder could edit. The level sizes fix
+    where promotions happen; walking them from the root down, a node either is promoted (it is
+    the left child and the path has no step there) or takes the next step from the top, whose
+    side says which child it is. A path whose length or shape cannot occur in such a tree raises
+    :class:`~registry.errors.BadInput`.
+
+    With :func:`verify_path` this pins one leaf: a path that reaches the root and has the right
+    shape is, short of a sha256 collision, the tree's own path for that position.
+    """
+    steps = _parse_path(path)
+    sizes = _level_sizes(leaf_count)
+    if len(steps) > len(sizes) - 1:
+        raise BadInput(
+            f"Merkle path has {len(steps)} steps; a tree of {leaf_count} leaves has at most {len(sizes) - 1}"
+        )
+    remaining = len(steps)
+    index = 0
+    for size in reversed(sizes[:-1]):
+        index *= 2
+        if index + 1 < size:
+            if not remaining:
+                raise BadInput(f"Merkle path is too short for a tree of {leaf_count} leaves")
+            remaining -= 1
+            index += steps[remaining][0]  # sibling on the left: this node is the right child
+    if remaining:
+        raise BadInput(
+            f"Merkle path has {remaining} step(s) more than its position in a tree of "
+            f"{leaf_count} leaves allows"
+        )
+    return index
+
+
+def expected_path_length(index: int, leaf_count: int) -> int:
+    """How many steps the path of leaf ``index`` has: one per level where it is not promoted."""
+    sizes = _level_sizes(leaf_count)
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < leaf_count:
+        raise BadInput(f"leaf index {index!r} is out of range for {leaf_count} leaves")
+    return sum(((index >> level) ^ 1) < size for level, size in enumerate(sizes[:-1]))
+
+
+def _checked_leaves(leaves: Sequence[bytes]) -> list[bytes]:
+    if isinstance(leaves, (str, bytes, bytearray, memoryview)) or not isinstance(leaves, Sequence):
+        raise BadInput(f"Merkle leaves must be a sequence of 32-byte digests, not {type(leaves).__name__}")
+    nodes = list(leaves)
+    if not nodes:
+        raise BadInput("cannot build a Merkle tree without leaves: the batch is empty")
+    # Whole-list checks run in C; only a batch that fails them is walked leaf by leaf.
+    if set(map(type, nodes)) == {bytes} and set(map(len, nodes)) == {_DIGEST}:
+        return nodes
+    for position, leaf in enumerate(nodes):
+        if not isinstance(leaf, (bytes, bytearray, memoryview)):
+            raise BadInput(f"Merkle leaf {position} must be 32 bytes, not {type(leaf).__name__}")
+        leaf = bytes(leaf)
+        if len(leaf) != _DIGEST:
+            raise BadInput(f"Merkle leaf {position} is {len(leaf)} bytes; a sha256 digest is 32")
+        nodes[position] = leaf
+    return nodes
+
+
+def _climb(nodes: list[bytes], levels: int) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """Hash ``levels`` levels up from ``nodes`` (fewer if one node remains).
+
+    Returns each level's left and right children as byte strings, and the nodes reached.
+    """
+    lefts: list[bytes] = []
+    rights: list[bytes] = []
+    for _ in range(levels):
+        if len(nodes) < 2:
+            break
+        left, right = nodes[0::2], nodes[1::2]
+        lefts.append(b"".join(left))
+        rights.append(b"".join(right))
+        parents = [_sha256(a + b).digest() for a, b in zip(left, right)]
+        if len(left) > len(right):
+            parents.append(left[-1])  # the unpaired last node is promoted unchanged
+        nodes = parents
+    return lefts, rights, nodes
+
+
+def _hash_tree(nodes: list[bytes], fork: bool) -> tuple[list[bytes], list[bytes], bytes]:
+    """All levels of the tree over ``nodes``; with ``fork``, the lower ones in two processes.
+
+    The leaves are cut at a multiple of 2**low, so both parts have the same pairs, parities and
+    promotions as the whole tree up to level ``low``; the few levels above are hashed here.
+    """
+    low = len(nodes).bit_length() - 5
+    cut = ((len(nodes) >> low) >> 1) << low if fork else 0
+    if not cut:
+        lefts, rights, top = _climb(nodes, len(nodes).bit_length())
+        return lefts, rights, top[0]
+    sizes = _part_sizes(len(nodes) - cut, low)
+    shared = mmap.mmap(-1, sum(sizes))
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, which reports through `shared`
+        status = 1
+        try:
+            part_lefts, part_rights, part_top = _climb(nodes[cut:], low)
+            shared[:] = b"".join([*(x for pair in zip(part_lefts, part_rights) for x in pair),
+                                  *part_top])
+            status = 0
+        finally:
+            os._exit(status)
+    try:
+        lefts, rights, top = _climb(nodes[:cut], low)
+    finally:
+        _, status = os.waitpid(child, 0)
+    if status == 0:
+        offset = 0
+        chunks = []
+        for size in sizes:
+            chunks.append(shared[offset : offset + size])
+            offset += size
+        shared.close()
+        part_top = chunks.pop()
+        top += [part_top[k : k + _DIGEST] for k in range(0, len(part_top), _DIGEST)]
+    else:  # the child failed (out of memory, killed): do its half here
+        shared.close()
+        part_lefts, part_rights, part_top_nodes = _climb(nodes[cut:], low)
+        chunks = [x for pair in zip(part_lefts, part_rights) for x in pair]
+        top += part_top_nodes
+    lefts = [mine + theirs for mine, theirs in zip(lefts, chunks[0::2])]
+    rights = [mine + theirs for mine, theirs in zip(rights, chunks[1::2])]
+    upper_lefts, upper_rights, top = _climb(top, len(top).bit_length())
+    return lefts + upper_lefts, rights + upper_rights, top[0]
+
+
+def _part_sizes(count: int, levels: int) -> list[int]:
+    """Byte sizes of what ``_climb(part of count nodes, levels)`` yields, in the order sent."""
+    sizes = []
+    for _ in range(levels):
+        sizes += [(count + 1) // 2 * _DIGEST, count // 2 * _DIGEST]
+        count = (count + 1) // 2
+    return sizes + [count * _DIGEST]
+
+
+def _can_fork(count: int) -> bool:
+    # A fork copies only the calling thread: with other threads alive, a lock one of them holds
+    # (in OpenSSL, say) would stay locked in the child, so such processes hash in one process.
+    return (
+        count >= _FORK_FROM
+        and hasattr(os, "fork")
+        and threading.active_count() == 1
+        and _cpus() >= 2
+    )
+
+
+def _cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _render(siblings: bytes, head: str) -> list[str]:
+    """Each 32-byte sibling as the JSON text ``head + hex + '"}'``, in three whole-string passes."""
+    if not siblings:
+        return []
+    text = siblings.hex("|", _DIGEST)
+    return (head + text.replace("|", '"}|' + head) + '"}').split("|")
+
+
+def _doubled(texts: list[str]) -> list[str]:
+    doubled = texts * 2
+    doubled[0::2] = texts
+    doubled[1::2] = texts
+    return doubled
+
+
+def _open_promoted(text: str) -> str:
+    # The last leaf of an odd count has no bottom step, so its text starts with a middle step's
+    # ", {" (or is just "]" in a one-leaf tree).
+    return "[]" if text == "]" else "[" + text[2:]
+
+
+def _level_sizes(leaf_count: int) -> list[int]:
+    if isinstance(leaf_count, bool) or not isinstance(leaf_count, int) or leaf_count < 1:
+        raise BadInput(f"leaf count must be a positive integer, not {leaf_count!r}")
+    sizes = [leaf_count]
+    while sizes[-1] > 1:
+        sizes.append((sizes[-1] + 1) // 2)
+    return sizes
+
+
+def _parse_path(path: Sequence[Mapping[str, str]]) -> list[tuple[bool, bytes]]:
+    """Each step as (sibling is on the left, sibling digest); BadInput unless well-formed."""
+    if isinstance(path, (str, bytes, bytearray, Mapping)) or not isinstance(path, Sequence):
+        raise BadInput(f"Merkle path must be a list of steps, not {type(path).__name__}")
+    steps: list[tuple[bool, bytes]] = []
+    for position, step in enumerate(path):
+        if not isinstance(step, Mapping) or len(step) != 1:
+            raise BadInput(f"Merkle path step {position} must be an object with one key, left or right")
+        ((side, value),) = step.items()
+        if side not in ("left", "right"):
+            raise BadInput(f"Merkle path step {position} has key {side!r}; expected left or right")
+        if not isinstance(value, str):
+            raise BadInput(f"Merkle path step {position} must hold a hex string, not {type(value).__name__}")
+        steps.append((side == "left", _digest(value, f"Merkle path step {position}")))
+    return steps
+
+
+def _digest(value: bytes | str, what: str) -> bytes:
+    if isinstance(value, str):
+        if len(value) != 2 * _DIGEST or value.strip(_HEX_DIGITS):
+            raise BadInput(f"{what} must be 64 lowercase hex digits without 0x, not {value!r}")
+        return bytes.fromhex(value)
+    if isinstance(value, (bytes, bytearray, memoryview)) and len(value) == _DIGEST:
+        return bytes(value)
+    raise BadInput(f"{what} must be 32 bytes or 64 lowercase hex digits, not {value!r}")
