@@ -300,6 +300,34 @@ def cmd_status(ctx: Context) -> int:
     return 0
 
 
+def render_verdict(verdict) -> str:
+    """A verdict in plain language, one line per check."""
+    lines = [f"{verdict.status.upper()}"]
+    for check in verdict.checks:
+        lines.append(f"  {'ok ' if check.passed else 'NO '} {check.name:<10} {check.detail}")
+    if verdict.issuer:
+        lines.append(f"  issuer: {verdict.issuer['name']} ({verdict.issuer['did']})")
+    if verdict.anchor:
+        a = verdict.anchor
+        lines.append(f"  anchor: block {a['blockNumber']} on chain {a['chainId']}, {a['anchoredAt']}, tx {a['transactionHash']}")
+    return "\n".join(lines)
+
+
+def cmd_verify(ctx: Context) -> int:
+    from registry import credentials
+    from registry.chain.view import DirectChainView
+    from registry.verification import verify
+
+    doc = credentials.load_file(ctx.args.file)  # unreadable or not JSON: exit 2
+    proof = doc.get("proof") if isinstance(doc.get("proof"), dict) else {}
+    anchor = proof.get("anchor") if isinstance(proof.get("anchor"), dict) else {}
+    claimed = anchor.get("transactionHash") if isinstance(anchor.get("transactionHash"), str) else None
+    view = DirectChainView(ctx.registry(), claimed_tx=claimed)
+    verdict = verify(doc, view, confirmations=ctx.args.confirmations)
+    ctx.emit(verdict.as_dict(), render_verdict(verdict))
+    return {"valid": 0, "unverifiable": 3}.get(verdict.status, 1)
+
+
 # ---------------------------------------------------------------------------- parser
 
 def _address(value: str) -> str:
@@ -443,6 +471,17 @@ def _revoke_cmd(sub) -> None:
 @command
 def _status_cmd(sub) -> None:
     _add(sub, "status", cmd_status, "the queue, the batches and the last journal entries")
+
+
+@command
+def _verify_cmd(sub) -> None:
+    p = _add(sub, "verify", cmd_verify, "verify a credential file against the registry",
+             "Verify a credential: its hash, its Merkle path, the on-chain root and issuer, revocation and\n"
+             "validity period, reading the chain directly.\n\n"
+             "exit codes: 0 valid, 1 not valid (invalid, revoked, expired), 2 unreadable file,\n"
+             "3 unverifiable (chain unreachable or anchor not deep enough yet)")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--confirmations", type=_positive_int, default=1, help="blocks deep an anchor must be (default 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -742,3 +742,36 @@ def test_roster_credentials_do_not_share_the_achievement_object(tmp_path: Path) 
     first, second = from_roster(csv_path, achievement_file(tmp_path))
     first["credentialSubject"]["achievement"]["name"] = "changed"
     assert second["credentialSubject"]["achievement"]["name"] != "changed"
+
+
+# --- the canonical fast path must be byte-for-byte rfc8785 -----------------------------------
+import rfc8785 as _rfc8785  # noqa: E402
+from hypothesis import given as _given, settings as _settings, strategies as _st  # noqa: E402
+
+_json_values = _st.recursive(
+    _st.none() | _st.booleans() | _st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | _st.floats(allow_nan=False, allow_infinity=False) | _st.text(),
+    lambda children: _st.lists(children, max_size=4) | _st.dictionaries(_st.text(max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@_settings(max_examples=400, deadline=None)
+@_given(_st.dictionaries(_st.text(max_size=8), _json_values, max_size=6))
+def test_canonical_bytes_equal_rfc8785_for_any_json_document(doc):
+    from registry.credentials import canonical_bytes
+
+    doc.pop("proof", None)
+    try:
+        expected = _rfc8785.dumps(doc)
+    except _rfc8785.CanonicalizationError:
+        return
+    assert canonical_bytes(doc) == expected
+
+
+def test_canonical_bytes_equal_rfc8785_on_tricky_strings_and_keys():
+    from registry.credentials import canonical_bytes
+
+    doc = {"\u00e9": 1, "z": "\u2028\u2029\x7f\x00\x1f\"\\/", "a": ["\U0001f600", "\ue000"], "\U0001f600": 2,
+           "\ue000": 3, "n": -(2**53) + 1, "f": 1e21, "g": 0.1, "h": -0.0}
+    assert canonical_bytes(doc) == _rfc8785.dumps(doc)

@@ -1,0 +1,201 @@
+"""Verification: pure logic over a chain view, returning the verdict of ARCHITECTURE.md.
+
+One named check per step, in order: format, integrity, inclusion, anchor, issuer, revocation,
+validity. The verifier trusts nothing the document says about itself: it recomputes targetHash
+(invariant 1), only counts the registry and chain it is configured with (2), binds the root to the
+issuer the credential names and requires depth (3), derives the leaf position from the path and
+the on-chain leaf count (5), and answers `unverifiable` when its view of the chain is not fresh (6).
+A verification makes no RPC call: the view is an index kept by the service, or a direct reader
+for the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from registry import credentials, merkle
+from registry.chain.view import ChainView
+from registry.errors import CredregError
+
+MAX_PATH_STEPS = 64
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "passed": self.passed, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # valid | invalid | revoked | expired | unverifiable
+    checks: tuple[Check, ...]
+    issuer: dict[str, Any] | None = None
+    anchor: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "checks": [c.as_dict() for c in self.checks],
+                "issuer": self.issuer, "anchor": self.anchor}
+
+
+@dataclass
+class _Run:
+    checks: list[Check] = field(default_factory=list)
+    issuer: dict[str, Any] | None = None
+    anchor: dict[str, Any] | None = None
+
+    def ok(self, name: str, detail: str) -> None:
+        self.checks.append(Check(name, True, detail))
+
+    def verdict(self, status: str, name: str | None = None, detail: str = "") -> Verdict:
+        if name is not None:
+            self.checks.append(Check(name, False, detail))
+        return Verdict(status, tuple(self.checks), self.issuer, self.anchor)
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _hex32(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = value.lower().removeprefix("0x")
+    return text if len(text) == 64 and set(text) <= _HEX else None
+
+
+def _proof_problem(proof: Any) -> str | None:
+    """Why the embedded proof is not of the credreg shape (None when it is)."""
+    if not isinstance(proof, Mapping):
+        return "proof: missing or not an object"
+    for key in ("type", "created", "targetHash", "merkleRoot", "path", "anchor"):
+        if key not in proof:
+            return f"proof.{key}: missing"
+    for key in ("targetHash", "merkleRoot"):
+        if _hex32(proof[key]) is None:
+            return f"proof.{key}: not 32 bytes of hex"
+    path = proof["path"]
+    if not isinstance(path, list):
+        return "proof.path: not a list"
+    if len(path) > MAX_PATH_STEPS:
+        return f"proof.path: {len(path)} steps, more than the {MAX_PATH_STEPS} allowed"
+    for i, step in enumerate(path):
+        if not (isinstance(step, Mapping) and len(step) == 1 and ("left" in step or "right" in step)
+                and _hex32(next(iter(step.values()))) is not None):
+            return f"proof.path[{i}]: not a {{\"left\": hex}} or {{\"right\": hex}} step"
+    anchor = proof["anchor"]
+    if not isinstance(anchor, Mapping):
+        return "proof.anchor: not an object"
+    if not isinstance(anchor.get("chainId"), int) or isinstance(anchor.get("chainId"), bool):
+        return "proof.anchor.chainId: missing or not an integer"
+    if not isinstance(anchor.get("registry"), str):
+        return "proof.anchor.registry: missing or not a string"
+    return None
+
+
+def _issuer_id_of(doc: Mapping[str, Any]) -> str | None:
+    issuer = doc.get("issuer")
+    if isinstance(issuer, str):
+        return issuer
+    if isinstance(issuer, Mapping) and isinstance(issuer.get("id"), str):
+        return issuer["id"]
+    return None
+
+
+def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime | None = None) -> Verdict:
+    """The verdict on one presented credential. Never raises for bad input: that is a verdict."""
+    run = _Run()
+    now = now or datetime.now(UTC)
+
+    # format: an Open Badges 3.0 credential with a credreg proof
+    if not isinstance(doc, Mapping):
+        return run.verdict("invalid", "format", "not a JSON object")
+    try:
+        credentials.validate(doc)
+    except CredregError as exc:
+        return run.verdict("invalid", "format", str(exc))
+    problem = _proof_problem(doc.get("proof"))
+    if problem:
+        return run.verdict("invalid", "format", problem)
+    proof = doc["proof"]
+    run.ok("format", "an Open Badges 3.0 credential with a Merkle proof")
+
+    # integrity: the hash is ours to compute, never taken from the proof (invariant 1)
+    try:
+        computed = credentials.target_hash(doc)
+    except CredregError as exc:
+        return run.verdict("invalid", "integrity", str(exc))
+    if computed.hex() != _hex32(proof["targetHash"]):
+        return run.verdict("invalid", "integrity",
+                           "the document was changed after it was issued: its hash does not match the proof")
+    run.ok("integrity", f"document hash {computed.hex()[:16]}… matches the proof")
+
+    # inclusion: the path leads from our hash to the claimed root
+    root = _hex32(proof["merkleRoot"])
+    if not merkle.verify_path(computed, proof["path"], root):
+        return run.verdict("invalid", "inclusion", "the Merkle path does not lead from the document to the root")
+    run.ok("inclusion", f"the path of {len(proof['path'])} steps leads to root {root[:16]}…")
+
+    # anchor: a registry and chain we trust, a root it holds, deep enough (invariants 2, 3)
+    anchor = proof["anchor"]
+    if anchor["chainId"] != view.chain_id or anchor["registry"].lower() != view.registry.lower():
+        return run.verdict("invalid", "anchor",
+                           f"the proof names registry {anchor['registry']} on chain {anchor['chainId']}; this verifier "
+                           f"trusts only {view.registry} on chain {view.chain_id}")
+    health = view.health()
+    if not health.ok:
+        return run.verdict("unverifiable", "anchor", f"the registry cannot be checked right now: {health.reason}")
+    record = view.root(root)
+    if record is None:
+        return run.verdict("invalid", "anchor", f"root {root[:16]}… is not anchored in the registry")
+    depth = view.head_block() - record.block_number + 1
+    run.anchor = {"chainId": view.chain_id, "registry": view.registry, "root": root,
+                  "transactionHash": record.transaction_hash, "blockNumber": record.block_number,
+                  "anchoredAt": _iso(record.anchored_at)}
+    if depth < confirmations:
+        return run.verdict("unverifiable", "anchor", f"anchored {depth} block(s) deep; {confirmations} needed: "
+                                                     "try again shortly")
+    run.ok("anchor", f"anchored in block {record.block_number} on {_iso(record.anchored_at)}, {depth} blocks deep")
+
+    # issuer: the one that anchored the root is the one the credential names, and is in good standing
+    issuer = view.issuer(record.issuer_id)
+    named = _issuer_id_of(doc)
+    if issuer is None:
+        return run.verdict("invalid", "issuer", f"issuer {record.issuer_id} is not in the registry")
+    run.issuer = {"id": issuer.id, "name": issuer.name, "did": issuer.did}
+    if issuer.did != named:
+        return run.verdict("invalid", "issuer", f"the credential names issuer {named}, but the root was anchored "
+                                                f"by {issuer.name} ({issuer.did})")
+    if issuer.suspended:
+        return run.verdict("invalid", "issuer", f"{issuer.name} ({issuer.did}) is suspended by the registry")
+    run.ok("issuer", f"issued by {issuer.name} ({issuer.did}), accredited by the registry")
+
+    # revocation: the position comes from the path and the on-chain leaf count (invariant 5)
+    try:
+        leaf = merkle.leaf_index(proof["path"], record.leaf_count)
+    except CredregError as exc:
+        return run.verdict("invalid", "revocation", f"the path cannot belong to a batch of {record.leaf_count}: {exc}")
+    if record.revoked_at:
+        return run.verdict("revoked", "revocation", f"the whole batch was revoked on {_iso(record.revoked_at)}")
+    if view.is_revoked(root, leaf):
+        return run.verdict("revoked", "revocation", f"credential {leaf + 1} of {record.leaf_count} in its batch "
+                                                    "was revoked by the issuer")
+    run.ok("revocation", f"not revoked (credential {leaf + 1} of {record.leaf_count} in its batch)")
+
+    # validity period
+    valid_from = credentials.parse_datetime(doc["validFrom"])
+    if valid_from > now:
+        return run.verdict("invalid", "validity", f"not valid before {doc['validFrom']}")
+    if "validUntil" in doc and credentials.parse_datetime(doc["validUntil"]) < now:
+        return run.verdict("expired", "validity", f"expired on {doc['validUntil']}")
+    until = f" until {doc['validUntil']}" if "validUntil" in doc else ""
+    run.ok("validity", f"valid from {doc['validFrom']}{until}")
+    return run.verdict("valid")
