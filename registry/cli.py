@@ -328,6 +328,23 @@ def cmd_verify(ctx: Context) -> int:
     return {"valid": 0, "unverifiable": 3}.get(verdict.status, 1)
 
 
+def cmd_serve(ctx: Context) -> int:
+    import uvicorn
+
+    # Workers are separate processes: they read their settings from the environment.
+    os.environ["CREDREG_RPC_URL"] = ctx.rpc_url
+    os.environ["CREDREG_HOME"] = str(ctx.home)
+    if ctx.args.registry:
+        os.environ["CREDREG_REGISTRY"] = ctx.args.registry
+    if ctx.args.confirmations:
+        os.environ["CREDREG_CONFIRMATIONS"] = str(ctx.args.confirmations)
+    ctx.registry()  # fail now, with a clear message and exit code, if there is nothing to serve
+    print(f"credreg verifier on http://{ctx.args.host}:{ctx.args.port}/  (API docs at /docs)", file=sys.stderr)
+    uvicorn.run("registry.service.app:create_app", factory=True, host=ctx.args.host, port=ctx.args.port,
+                workers=ctx.args.workers, log_level="warning", access_log=False)
+    return 0
+
+
 # ---------------------------------------------------------------------------- parser
 
 def _address(value: str) -> str:
@@ -482,6 +499,18 @@ def _verify_cmd(sub) -> None:
              "3 unverifiable (chain unreachable or anchor not deep enough yet)")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--confirmations", type=_positive_int, default=1, help="blocks deep an anchor must be (default 1)")
+
+
+@command
+def _serve_cmd(sub) -> None:
+    p = _add(sub, "serve", cmd_serve, "serve the verifier: HTTP API and the verification page",
+             "Serve POST /v1/verify, /v1/verify/batch, /v1/issuers, /v1/roots/{root}, /healthz, /metrics\n"
+             "and the page at /. Verdicts come from an index of the registry's events, kept fresh in the\n"
+             "background; when the chain cannot be read they are `unverifiable`, never `valid`.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
+    p.add_argument("--confirmations", type=_positive_int, help="blocks deep an anchor must be (default 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -57,6 +57,8 @@ class ChainView(Protocol):
     def issuer(self, issuer_id: int) -> IssuerView | None: ...
     def is_revoked(self, root: str, leaf_index: int) -> bool: ...
     def head_block(self) -> int: ...
+    def issuers(self) -> list[IssuerView]: ...
+    def revoked_leaves(self, root: str) -> int: ...
 
 
 class DirectChainView:
@@ -120,6 +122,14 @@ class DirectChainView:
 
     def is_revoked(self, root: str, leaf_index: int) -> bool:
         return self.client.is_revoked(bytes.fromhex(root), leaf_index)
+
+    def issuers(self) -> list[IssuerView]:
+        return [view for i in range(1, self.client.issuer_count() + 1) if (view := self.issuer(i))]
+
+    def revoked_leaves(self, root: str) -> int:
+        info = self.client.root_info(bytes.fromhex(root))
+        words = (info.leaf_count + 255) // 256
+        return sum(bin(self.client.revocation_word(bytes.fromhex(root), w)).count("1") for w in range(words))
 
 
 def _discard():

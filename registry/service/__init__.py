@@ -1,0 +1,1 @@
+"""The verifier service: FastAPI app, chain indexer, and the verification page."""
