@@ -20,7 +20,7 @@ export CREDREG_HOME
 export CREDREG_RPC_URL ?= http://127.0.0.1:$(RPC_PORT)
 export CREDREG_KEYSTORE_PASSWORD ?= credreg-demo
 
-.PHONY: help setup venv npm solc compile artifact anvil anvil-stop keys deploy run test test-unit test-contract bench-gas clean
+.PHONY: sysdeps help setup venv npm solc compile artifact anvil anvil-stop keys deploy run test test-unit test-contract bench-gas clean
 
 help:
 	@echo "make run    set up, start anvil, deploy the registry, serve the verifier"
@@ -76,7 +76,13 @@ deploy: anvil keys
 run: deploy
 	@echo "credreg: registry deployed on $(CREDREG_RPC_URL); anvil keeps running (make anvil-stop)."
 
-test: setup
+# Debian's Chromium drives the page tests (Playwright's own browser download is unreachable);
+# wrk drives the HTTP benchmark. CI runs as root on Debian.
+sysdeps:
+	@command -v chromium >/dev/null && command -v wrk >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk >/dev/null; }
+
+test: setup sysdeps
 	$(PY) -m pytest -p no:ape_test tests/unit tests/integration
 	ape test tests/contract
 	ape test tests/contract --network ethereum:local:foundry
