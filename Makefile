@@ -15,12 +15,13 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 # anvil only), kept as encrypted keystores in $(CREDREG_HOME)/keys, never in clear.
 CREDREG_HOME ?= $(CURDIR)/.credreg
 RPC_PORT ?= 8545
+PORT ?= 8000
 KEYS := $(CREDREG_HOME)/keys
 export CREDREG_HOME
 export CREDREG_RPC_URL ?= http://127.0.0.1:$(RPC_PORT)
 export CREDREG_KEYSTORE_PASSWORD ?= credreg-demo
 
-.PHONY: sysdeps help setup venv npm solc compile artifact anvil anvil-stop keys deploy run test test-unit test-contract bench-gas clean
+.PHONY: sysdeps help setup venv npm solc compile artifact anvil anvil-stop keys deploy demo run test test-unit test-contract bench-gas clean
 
 help:
 	@echo "make run    set up, start anvil, deploy the registry, serve the verifier"
@@ -73,8 +74,12 @@ $(KEYS)/issuer.json: | venv
 deploy: anvil keys
 	@echo "registry: $$(credreg deploy --reuse --keystore $(KEYS)/owner.json)"
 
-run: deploy
-	@echo "credreg: registry deployed on $(CREDREG_RPC_URL); anvil keeps running (make anvil-stop)."
+demo: deploy
+	@$(PY) -m registry.demo --keys $(KEYS) --port $(PORT)
+
+# Serves in the foreground (Ctrl-C stops the verifier; anvil keeps running: make anvil-stop).
+run: demo
+	@credreg serve --port $(PORT)
 
 # Debian's Chromium drives the page tests (Playwright's own browser download is unreachable);
 # wrk drives the HTTP benchmark. CI runs as root on Debian.

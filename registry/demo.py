@@ -1,0 +1,76 @@
+"""The demo behind `make run`: accredit a demo issuer, issue and anchor the example credentials,
+revoke one, and say what to try. Idempotent: what is already done is left as it is.
+
+Keys are the encrypted demo keystores the Makefile writes (anvil's development accounts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from contextlib import redirect_stdout
+from io import StringIO
+from pathlib import Path
+
+from registry.cli import main as credreg
+
+DEMO_NAME = "Example Academy"
+DEMO_DID = "did:web:academy.example"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _run(*argv: str) -> dict:
+    out = StringIO()
+    with redirect_stdout(out):
+        code = credreg([*argv, "--json"])
+    if code != 0:
+        raise SystemExit(f"demo: `credreg {' '.join(argv)}` failed with exit code {code}")
+    return json.loads(out.getvalue())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m registry.demo", description=__doc__)
+    parser.add_argument("--keys", type=Path, required=True, help="folder with owner.json and issuer.json keystores")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    owner, issuer = str(args.keys / "owner.json"), str(args.keys / "issuer.json")
+    home = Path(os.environ.get("CREDREG_HOME", ".credreg"))
+
+    issuers = _run("issuer", "list")["issuers"]
+    if not any(i["did"] == DEMO_DID for i in issuers):
+        key = json.loads(Path(issuer).read_text())["address"]
+        _run("issuer", "register", "--name", DEMO_NAME, "--did", DEMO_DID, "--key", "0x" + key.removeprefix("0x"),
+             "--keystore", owner)
+        print(f"accredited issuer {DEMO_NAME} ({DEMO_DID})")
+    status = _run("status")
+    if not status["credentials"]:
+        _run("issue", str(EXAMPLES / "credentials"), "--keystore", issuer)
+        _run("issue", "--roster", str(EXAMPLES / "roster.csv"), "--achievement", str(EXAMPLES / "achievement.json"),
+             "--keystore", issuer)
+        print("issued the example credentials and the example roster")
+    report = _run("anchor", "--keystore", issuer)
+    for batch in report["batches"]:
+        print(f"anchored batch {batch['root'][:16]}… ({batch['leaf_count']} credentials) in block {batch['block_number']}")
+    issued = sorted((home / "issued").glob("*.json"))
+    if not issued:
+        raise SystemExit(f"demo: no credential files in {home / 'issued'}")
+    revoked, valid = issued[0], issued[1]
+    _run("revoke", str(revoked), "--reason", "1", "--keystore", issuer)  # a second run finds it already revoked
+    url = f"http://127.0.0.1:{args.port}/"
+    print(f"""
+credreg is ready. The verifier starts now on {url}
+
+  Open the page:        {url}
+  Drop this file there: {valid}
+  A revoked one:        {revoked}
+  From a terminal:      curl -s -X POST {url}v1/verify -H 'Content-Type: application/json' --data-binary @{valid}
+  Or:                   .venv/bin/credreg verify {valid}
+  API docs:             {url}docs      health: {url}healthz
+""")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
