@@ -290,10 +290,11 @@ def _check_document(doc: Any, *, require_issuer: bool = True) -> None:
     _check_subject(_require(doc, "credentialSubject", ""))
     if "proof" in doc:
         _check_object(doc["proof"], "proof")
-    try:
-        rfc8785.dumps(doc)
-    except rfc8785.CanonicalizationError as exc:
-        raise _Problem("", f"cannot be canonicalized as RFC 8785 JSON: {exc}") from None
+    if not _plain(doc):  # plain JSON always canonicalizes; only the rest needs the full check
+        try:
+            rfc8785.dumps(doc)
+        except rfc8785.CanonicalizationError as exc:
+            raise _Problem("", f"cannot be canonicalized as RFC 8785 JSON: {exc}") from None
 
 
 def _validate(doc: Any, source: str | Path | None, *, require_issuer: bool = True) -> None:
@@ -368,17 +369,31 @@ _MAX_SAFE_INT = 2**53 - 1
 def _plain(value: Any) -> bool:
     """True when the stdlib's sorted compact JSON is byte-for-byte RFC 8785 for ``value``:
     no floats (ECMAScript number spelling differs), integers within the safe range, and ASCII
-    keys (UTF-16 and code-point key order then agree). Strings escape alike in both."""
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
-    if kind is int:
-        return -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT
-    if kind is dict:
-        return all(type(k) is str and k.isascii() and _plain(v) for k, v in value.items())
-    if kind is list:
-        return all(_plain(v) for v in value)
-    return False
+    keys (UTF-16 and code-point key order then agree). Strings escape alike in both.
+    Iterative and string-skipping: the verifier runs it on every credential."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            try:
+                if not "".join(item).isascii():
+                    return False
+            except TypeError:  # a key that is not a string
+                return False
+            for child in item.values():
+                if type(child) is not str:
+                    stack.append(child)
+        elif kind is list:
+            for child in item:
+                if type(child) is not str:
+                    stack.append(child)
+        elif kind is int:
+            if not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+                return False
+        elif not (kind is str or kind is bool or item is None):
+            return False
+    return True
 
 
 def _fast_canonical(body: dict[str, Any]) -> bytes | None:

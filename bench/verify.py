@@ -1,0 +1,133 @@
+"""Verifications over HTTP on this machine, driven by wrk from a second process.
+
+Sets up a fresh anvil with the registry, one accredited issuer and 1,000 anchored credentials,
+serves the verifier (`credreg serve --workers 2`, one per core), then runs wrk (Debian package)
+against it:
+  - single:        POST /v1/verify, as fast as it goes (16 connections)
+  - single paced:  POST /v1/verify at about 500 requests/s (10 connections, 20 ms apart)
+  - batch:         POST /v1/verify/batch with 1,000 credentials per request
+  - bare eth_call: isRevoked(root, i) straight to anvil, what a per-request design pays at best
+Run: `.venv/bin/python bench/verify.py [--seconds 10]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from anchor import queue  # noqa: E402  (bench/anchor.py: N real credentials into a store)
+
+from registry.chain.client import RegistryClient, connect  # noqa: E402
+from registry.devchain import Anvil, dev_account, free_port  # noqa: E402
+
+POST_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open("{body}", "rb"); wrk.body = f:read("*a"); f:close()
+{extra}
+"""
+
+
+def wrk(url: str, body: Path, seconds: int, connections: int, delay_ms: int | None = None) -> dict:
+    extra = f"function delay() return {delay_ms} end" if delay_ms else ""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(POST_LUA.format(body=body, extra=extra))
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+                         capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms("50"), "p99": ms("99"),
+            "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def wait_healthy(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as resp:
+                if json.loads(resp.read())["ok"]:
+                    return
+        except Exception:
+            time.sleep(0.3)
+    raise SystemExit(f"verifier at {url} not healthy within {timeout:.0f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk not found: apt-get install wrk (or `make sysdeps`)")
+    work = Path(tempfile.mkdtemp(prefix="credreg-bench-verify-"))
+    rows = []
+    with Anvil() as node:
+        w3 = connect(node.url)
+        owner, key = dev_account(0), dev_account(1)
+        registry, _ = RegistryClient.deploy(w3, owner)
+        registry.register_issuer("Bench Academy", "did:web:bench.example", key.address, owner)
+        queue(work / "home", 1000, "did:web:bench.example", "Bench Academy")
+        env = {**os.environ, "CREDREG_RPC_URL": node.url, "CREDREG_HOME": str(work / "home"),
+               "CREDREG_REGISTRY": registry.address, "CREDREG_PRIVATE_KEY": key.key.hex()}
+        subprocess.run([sys.executable, "-m", "registry.cli", "anchor", "--out", str(work / "issued")], env=env,
+                       check=True, capture_output=True)
+        files = sorted((work / "issued").glob("*.json"))
+        single = files[0]
+        batch = work / "batch.json"
+        batch.write_text("[" + ",".join(f.read_text() for f in files[:1000]) + "]")
+        port = free_port()
+        server = subprocess.Popen([sys.executable, "-m", "registry.cli", "serve", "--port", str(port),
+                                   "--workers", str(args.workers)], env=env, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_healthy(url)
+            check = json.loads(urllib.request.urlopen(urllib.request.Request(
+                url + "/v1/verify", single.read_bytes(), {"Content-Type": "application/json"})).read())
+            assert check["status"] == "valid", check
+            wrk(url + "/v1/verify", single, 2, 16)  # warm up
+            r = wrk(url + "/v1/verify", single, args.seconds, 16)
+            rows.append(("POST /v1/verify, 16 connections", r, r["rps"]))
+            r = wrk(url + "/v1/verify", single, args.seconds, 10, delay_ms=20)
+            rows.append(("POST /v1/verify, paced (10 conns, 20 ms apart)", r, r["rps"]))
+            r = wrk(url + "/v1/verify/batch", batch, args.seconds, 2)
+            rows.append(("POST /v1/verify/batch, 1,000 per request", r, r["rps"] * 1000))
+        finally:
+            server.terminate()
+            server.wait(10)
+        proof = json.loads(single.read_text())["proof"]
+        call = registry.contract.functions.isRevoked(bytes.fromhex(proof["merkleRoot"]), 0)
+        rpc = work / "eth_call.json"
+        rpc.write_text(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_call",
+                                   "params": [{"to": registry.address, "data": call._encode_transaction_data()},
+                                              "latest"]}))
+        r = wrk(node.url, rpc, args.seconds, 16)
+        rows.append(("bare isRevoked eth_call on anvil, 16 connections", r, r["rps"]))
+    shutil.rmtree(work, ignore_errors=True)
+    print(f"| load ({args.workers} verifier workers, wrk 1 thread, {args.seconds} s) | requests/s | "
+          "credentials/s | p50 (ms) | p99 (ms) | non-2xx |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, r, creds in rows:
+        print(f"| {label} | {r['rps']:,.0f} | {creds:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
