@@ -63,3 +63,25 @@ def test_private_key_never_appears_in_output(run_cli, env):
     secret = env["CREDREG_PRIVATE_KEY"].removeprefix("0x")
     assert secret not in out and secret not in err
     assert RegistryClient  # imported for the type; keeps the module honest
+
+
+def test_audit_confirms_the_deployed_code_and_history(run_cli, env, anvil, dev_accounts):
+    code, out, _ = run_cli("deploy", "--json", env=env)
+    address = json.loads(out)["address"]
+    run_cli("issuer", "register", "--name", "Audit Academy", "--did", "did:web:audit.example",
+            "--key", dev_accounts[5].address, env=env)
+    code, out, _ = run_cli("audit", "--json", env=env)
+    report = json.loads(out)
+    assert code == 0 and report["bytecodeMatchesSource"] and report["mismatches"] == []
+    assert report["registry"] == address and report["issuers"][0]["did"] == "did:web:audit.example"
+
+
+def test_audit_fails_when_the_deployed_code_differs_from_the_source(run_cli, env, anvil):
+    from registry.devchain import rpc
+
+    code, out, _ = run_cli("deploy", "--json", env=env)
+    address = json.loads(out)["address"]
+    deployed = rpc(anvil.url, "eth_getCode", [address, "latest"])
+    rpc(anvil.url, "anvil_setCode", [address, deployed[:-2] + ("00" if deployed[-2:] != "00" else "01")])
+    code, out, _ = run_cli("audit", "--json", env=env)
+    assert code == 1 and json.loads(out)["bytecodeMatchesSource"] is False
