@@ -218,15 +218,17 @@ class AnchorJob:
         _checkpoint("broadcast")
         return batch
 
-    def _broadcast(self, batch: Batch) -> None:
+    def _broadcast(self, batch: Batch) -> bool:
+        """Send the journalled raw transaction; False when its nonce is already used."""
         try:
             guarded(lambda: self.w3.eth.send_raw_transaction(HexBytes(batch.raw_tx)), "sending anchorRoot")
         except Web3RPCError as exc:
             text = str(exc).lower()
-            # Already known, or its nonce already used (perhaps by this very transaction): the
-            # receipt lookup and the on-chain root decide what happened.
-            if not any(s in text for s in ("already known", "nonce too low", "already imported", "known transaction")):
+            if "nonce too low" in text or "nonce is too low" in text:
+                return False  # by this very transaction, or by another: receipts and the root decide
+            if not any(s in text for s in ("already known", "already imported", "known transaction")):
                 raise ChainError(f"sending anchorRoot: {exc}") from None
+        return True
 
     def _receipt(self, batch: Batch):
         for tx_hash in reversed(batch.tx_hashes):
@@ -241,8 +243,17 @@ class AnchorJob:
     def _await_receipt(self, batch: Batch) -> Batch:
         started = time.monotonic()
         last_send = started
-        if not self._known_to_node(batch):
-            self._broadcast(batch)  # crashed between journal and broadcast, or dropped: send again
+        if not self._known_to_node(batch) and not self._broadcast(batch):
+            # Crashed between journal and broadcast, or dropped, and the nonce is spent: by us
+            # (then a receipt or the root shows it) or by another use of the key (send anew).
+            receipt = self._receipt(batch)
+            if receipt is not None:
+                return self._mined(batch, receipt)
+            found = self._find_anchor(batch)
+            if found is not None:
+                return found
+            self.say(f"batch {batch.root[:12]}…: nonce {batch.nonce} was used by another transaction; sending again")
+            return self.store.update_batch(batch.id, "nonce-used", f"nonce {batch.nonce} used elsewhere", state="built")
         while True:
             receipt = self._receipt(batch)
             if receipt is not None:
