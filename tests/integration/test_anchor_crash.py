@@ -144,3 +144,28 @@ def test_killed_in_the_first_of_several_batches_finishes_them_all(run_cli, env, 
     report = json.loads(out)
     assert [(b["leaf_count"], b["resumed"]) for b in report["batches"]] == [(4, True), (4, False), (2, False)]
     _assert_finished(run_cli, env, home, registry, academy, items, sent_before, batches=3)
+
+
+def test_killed_after_signing_while_the_key_spends_the_nonce_elsewhere_sends_anew(run_cli, env, home,
+                                                                                 registry, academy):
+    """The journalled transaction never left; meanwhile the same key spent its nonce on something
+    else. The re-run must notice, sign a new anchor, and still anchor the root exactly once."""
+    items = queue_credentials(home, academy, SMALL_COUNT)
+    sent_before = nonce(registry, academy.account.address)
+    _kill_at(env, "signed")
+    [journalled] = StoreView(home).batches()[0].tx_hashes
+    w3, key = registry.w3, academy.account
+    other = key.sign_transaction({"to": key.address, "value": 0, "gas": 21_000, "nonce": sent_before,
+                                  "chainId": registry.chain_id, "maxFeePerGas": 10 * 10**9,
+                                  "maxPriorityFeePerGas": 10**9})
+    other_hash = w3.eth.send_raw_transaction(other.raw_transaction)
+    assert w3.eth.wait_for_transaction_receipt(other_hash)["status"] == 1
+
+    _resume(run_cli, env)
+    assert "nonce-used" in [j["event"] for j in StoreView(home).journal()]
+    [batch] = StoreView(home).batches()
+    assert batch.tx_hash != journalled and batch.nonce == sent_before + 1
+    with pytest.raises(TransactionNotFound):
+        w3.eth.get_transaction(journalled)
+    # One nonce went to the other transaction, one to the anchor.
+    _assert_finished(run_cli, env, home, registry, academy, items, sent_before + 1)
