@@ -193,8 +193,8 @@ class AnchorJob:
         if found is not None:
             return found
         fn = self.registry.contract.functions.anchorRoot(bytes.fromhex(batch.root), batch.leaf_count)
-        fee = current_fees(self.w3, self.options.max_fee_gwei)
         try:
+            fee = current_fees(self.w3, self.options.max_fee_gwei)
             tx = build_transaction(self.w3, fn, self.signer.address, "anchorRoot", fee=fee)
         except ChainError as exc:
             self.store.release_batch(batch.id, str(exc))

@@ -212,6 +212,7 @@ def cmd_anchor(ctx: Context) -> int:
         text = "\n".join(lines) or "nothing to anchor"
     ctx.emit({"dryRun": report.dry_run, "queued": report.queued,
               "plannedBatches": list(report.planned_batches), "estimatedGasPerBatch": report.estimated_gas_per_batch,
+              "resumable": list(report.resumable),
               "batches": [b.__dict__ for b in report.batches]}, text)
     return 0 if report.ok else 1
 
@@ -254,10 +255,13 @@ def cmd_revoke(ctx: Context) -> int:
         root = args.root.lower().removeprefix("0x")
         if len(root) != 64 or any(c not in "0123456789abcdef" for c in root):
             raise BadInput(f"--root {args.root!r} is not a 32-byte hex root")
-        receipt = registry.transact("revokeRoot", [bytes.fromhex(root), args.reason], signer)
-        tx = "0x" + bytes(receipt["transactionHash"]).hex()
-        store.record_revocation(root, None, args.reason, tx)
-        results.append({"root": root, "leafIndices": None, "transactionHash": tx})
+        if registry.root_info(bytes.fromhex(root)).revoked_at:
+            results.append({"root": root, "leafIndices": None, "alreadyRevoked": True})
+        else:
+            receipt = registry.transact("revokeRoot", [bytes.fromhex(root), args.reason], signer)
+            tx = "0x" + bytes(receipt["transactionHash"]).hex()
+            store.record_revocation(root, None, args.reason, tx)
+            results.append({"root": root, "leafIndices": None, "transactionHash": tx})
     else:
         by_root: dict[str, set[int]] = {}
         for target in args.targets:
@@ -274,7 +278,8 @@ def cmd_revoke(ctx: Context) -> int:
             results.append({"root": root, "leafIndices": fresh, "transactionHash": tx,
                             "alreadyRevoked": sorted(leaves - set(fresh))})
     text = "\n".join(
-        f"root {r['root'][:16]}…: " + ("whole batch revoked" if r.get("leafIndices") is None else
+        f"root {r['root'][:16]}…: " + (("whole batch already revoked" if r.get("alreadyRevoked") is True
+                                        else "whole batch revoked") if r.get("leafIndices") is None else
                                        f"revoked {len(r['leafIndices'])}, already revoked {len(r.get('alreadyRevoked', []))}")
         + (f" (tx {r['transactionHash']})" if r.get("transactionHash") else "") for r in results)
     ctx.emit({"revocations": results, "reason": args.reason}, text)

@@ -179,10 +179,21 @@ class Store:
         if list(row_ids) != sorted(row_ids):
             raise StoreError("create_batch needs row ids in ascending order")
         stamp = now()
+        fresh = dict(leaf_count=len(row_ids), state="built", updated_at=stamp, tx_hashes="[]", fee_bumps=0,
+                     nonce=None, raw_tx=None, max_fee=None, priority_fee=None, tx_hash=None, block_number=None,
+                     block_hash=None, gas_used=None, anchored_at=None, error=None, **fields)
         with self.engine.begin() as conn:
-            batch_id = conn.execute(insert(batches).values(
-                root=root, leaf_count=len(row_ids), state="built", created_at=stamp, updated_at=stamp,
-                tx_hashes="[]", fee_bumps=0, **fields)).inserted_primary_key[0]
+            previous = conn.execute(select(batches.c.id, batches.c.state).where(batches.c.root == root)).first()
+            if previous is not None and previous.state != "failed":
+                raise StoreError(f"root {root} already belongs to batch {previous.id} ({previous.state})")
+            if previous is not None:
+                # The same credentials in the same order after a failure: the same root. Reuse the
+                # row (its journal stays attached) rather than break the root's uniqueness.
+                batch_id = previous.id
+                conn.execute(update(batches).where(batches.c.id == batch_id).values(**fresh))
+            else:
+                batch_id = conn.execute(insert(batches).values(root=root, created_at=stamp, **fresh)
+                                        ).inserted_primary_key[0]
             changed = conn.execute(text(
                 "UPDATE credentials SET state = 'batched', batch_id = :batch, leaf_index = ranked.leaf "
                 "FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS leaf FROM credentials "
