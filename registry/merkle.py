@@ -9,9 +9,10 @@ A path is a list of ``{"left": hex}`` / ``{"right": hex}`` steps, leaf first, ea
 side on which the *sibling* sits.
 
 MerkleTools builds every proof node by node in Python. Here a tree keeps each level as two byte
-strings (its left and right children), paths are rendered as JSON text a block of leaves at a
-time with a few whole-list string operations, the part of a path above a block is rendered once
-for the block, and a large tree hashes half of its lower levels in a forked process.
+strings (its left and right children); paths are rendered as JSON text for a block of 1,024
+leaves at a time, with whole-string operations (one hex conversion, one replace and one split
+per level and side) and one join per leaf; the part of a path above a block is rendered once
+per tree; and a large tree hashes half of its lower levels in a forked process when it can.
 ``bench/merkle.py`` measures both side by side.
 
 Because pairs are unsorted, a path also encodes where its leaf sits. :func:`leaf_index` recovers
@@ -40,6 +41,8 @@ _HEX_DIGITS = "0123456789abcdef"
 # cost of a rendering pass is spread thin, small enough that a block's texts stay in cache.
 _BLOCK_BITS = 10
 _BLOCK_MASK = (1 << _BLOCK_BITS) - 1
+# The bottom levels of a block, whose steps are joined straight into each leaf's text.
+_JOINED_PER_LEAF = 3
 # From this many leaves on, half of the lower levels are hashed in a forked process.
 _FORK_FROM = 1 << 16
 
@@ -71,6 +74,11 @@ class MerkleTree:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("MerkleTree is immutable")
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # For a spawned worker process: the level bytes travel, the rendering cache does not.
+        paths = self._paths
+        return MerkleTree._assemble, (list(paths.lefts), list(paths.rights), self._root, paths.count)
 
     def __repr__(self) -> str:
         return f"MerkleTree(leaf_count={self.leaf_count}, root={self.root_hex!r})"
@@ -140,6 +148,8 @@ class _PathTexts(dict[int, str]):
         self._above = above
 
     def __missing__(self, index: int) -> str:
+        # Called by dict lookup on a miss: the first leaf of a block brings in the whole block
+        # (replacing the one held), any other leaf is rendered on its own and not kept.
         self.check_index(index)
         if index & _BLOCK_MASK:
             return self._render_one(index)
@@ -172,16 +182,27 @@ class _PathTexts(dict[int, str]):
         return steps
 
     def _render_block(self, block: int) -> list[str]:
-        """The paths of one block's leaves: the steps below the block level, then the shared rest."""
-        texts = [""]
-        for level in range(min(_BLOCK_BITS, len(self.lefts)) - 1, -1, -1):
-            start = (block << _BLOCK_BITS) >> level
-            stop = min(((block + 1) << _BLOCK_BITS) >> level, self.level_size(level))
-            texts = list(map(add, self._steps(level, start, stop), _doubled(texts)))
-        texts = list(map(add, texts, repeat(self._above[block])))
+        """The paths of one block's leaves, each made by one join of its pieces.
+
+        The upper levels of the block are joined level by level into texts shared by several
+        leaves; the bottom ones, where sharing is small, go into each leaf's final join.
+        """
+        depth = min(_BLOCK_BITS, len(self.lefts))
+        shared = [""]
+        for level in range(depth - 1, _JOINED_PER_LEAF - 1, -1):
+            shared = list(map(add, self._block_steps(block, level), _doubled(shared)))
+        columns = [shared]
+        for level in range(min(_JOINED_PER_LEAF, depth) - 1, -1, -1):
+            columns = [_doubled(column) for column in columns]
+            columns.append(self._block_steps(block, level))
+        texts = list(map("".join, zip(*reversed(columns), repeat(self._above[block]))))
         if self.count & 1 and (block + 1) << _BLOCK_BITS >= self.count:
             texts[-1] = _open_promoted(texts[-1])
         return texts
+
+    def _block_steps(self, block: int, level: int) -> list[str]:
+        start = (block << _BLOCK_BITS) >> level
+        return self._steps(level, start, min(((block + 1) << _BLOCK_BITS) >> level, self.level_size(level)))
 
     def _render_one(self, index: int) -> str:
         parts = []
@@ -261,7 +282,7 @@ def leaf_index(path: Sequence[Mapping[str, str]], leaf_count: int) -> int:
 def expected_path_length(index: int, leaf_count: int) -> int:
     """How many steps the path of leaf ``index`` has: one per level where it is not promoted."""
     sizes = _level_sizes(leaf_count)
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < leaf_count:
+    if not isinstance(index, int) or not 0 <= index < leaf_count:
         raise BadInput(f"leaf index {index!r} is out of range for {leaf_count} leaves")
     return sum(((index >> level) ^ 1) < size for level, size in enumerate(sizes[:-1]))
 
@@ -269,12 +290,12 @@ def expected_path_length(index: int, leaf_count: int) -> int:
 def _checked_leaves(leaves: Sequence[bytes]) -> list[bytes]:
     if isinstance(leaves, (str, bytes, bytearray, memoryview)) or not isinstance(leaves, Sequence):
         raise BadInput(f"Merkle leaves must be a sequence of 32-byte digests, not {type(leaves).__name__}")
-    nodes = list(leaves)
-    if not nodes:
+    if not leaves:
         raise BadInput("cannot build a Merkle tree without leaves: the batch is empty")
     # Whole-list checks run in C; only a batch that fails them is walked leaf by leaf.
-    if set(map(type, nodes)) == {bytes} and set(map(len, nodes)) == {_DIGEST}:
-        return nodes
+    if set(map(type, leaves)) == {bytes} and set(map(len, leaves)) == {_DIGEST}:
+        return leaves if type(leaves) is list else list(leaves)
+    nodes = list(leaves)
     for position, leaf in enumerate(nodes):
         if not isinstance(leaf, (bytes, bytearray, memoryview)):
             raise BadInput(f"Merkle leaf {position} must be 32 bytes, not {type(leaf).__name__}")
@@ -312,7 +333,7 @@ def _hash_tree(nodes: list[bytes], fork: bool) -> tuple[list[bytes], list[bytes]
     promotions as the whole tree up to level ``low``; the few levels above are hashed here.
     """
     low = len(nodes).bit_length() - 5
-    cut = ((len(nodes) >> low) >> 1) << low if fork else 0
+    cut = ((len(nodes) >> low) >> 1) << low if fork and low > 0 else 0
     if not cut:
         lefts, rights, top = _climb(nodes, len(nodes).bit_length())
         return lefts, rights, top[0]
