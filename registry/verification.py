@@ -142,7 +142,8 @@ def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime |
     root = _hex32(proof["merkleRoot"])
     if not merkle.verify_path(computed, proof["path"], root):
         return run.verdict("invalid", "inclusion", "the Merkle path does not lead from the document to the root")
-    run.ok("inclusion", f"the path of {len(proof['path'])} steps leads to root {root[:16]}…")
+    steps = len(proof["path"])
+    run.ok("inclusion", f"the path of {steps} step{'s' if steps != 1 else ''} leads to root {root[:16]}…")
 
     # anchor: a registry and chain we trust, a root it holds, deep enough (invariants 2, 3)
     anchor = proof["anchor"]
