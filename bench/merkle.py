@@ -5,8 +5,9 @@ produce the path of every leaf:
 
 - MerkleTools: ``add_leaf`` of the hex list, ``make_tree``, ``get_proof`` for every leaf;
 - credreg: ``build_tree``, ``proof_json`` for every leaf (the JSON text the anchoring job writes);
-- credreg in one process: the same with the forked hashing switched off, to show what the second
-  process is worth on this machine.
+  from 65,536 leaves it hashes half the tree in a forked process if a CPU is idle;
+- credreg in one process: the same with the fork switched off, to show what the second process
+  is worth on this machine.
 
 Each side gets its natural input ready-made and is timed alone in its own process, so its peak
 RSS is its own. The parent checks that the roots agree and that a sample of paths are the same
