@@ -1,0 +1,303 @@
+"""The verifier's interfaces: the HTTP contract of ARCHITECTURE.md and `credreg verify`'s exit codes.
+
+The service runs for real (its lifespan, its indexer following a real anvil node). Bad requests
+get the documented 4xx; no request, however malformed, gets a 5xx while the chain is up
+(Schemathesis over the app's own OpenAPI schema); every verdict is a verdict.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from verifier_helpers import (  # noqa: E402, F401 (service, world: fixtures)
+    ACADEMY,
+    COLLEGE,
+    DEAD_RPC,
+    DELETE,
+    STATUSES,
+    cli_verify,
+    credreg,
+    failed_check,
+    root_of,
+    service,
+    setter,
+    settings_for,
+    synced,
+    verify_http,
+    world,
+)
+
+from registry.service.app import create_app  # noqa: E402
+
+MIB = 1 << 20
+JSON = {"content-type": "application/json"}
+
+
+def post(client, route: str, body: bytes | str):
+    return client.post(route, content=body, headers=JSON)
+
+
+# ---------------------------------------------------------------------------- POST /v1/verify: bad bodies
+
+@pytest.mark.parametrize("body", [b"", b"{", b"not json", b'{"a": 1,}', b"{'a': 1}", b"\xff\xfe{}",
+                                  b"[" * 100_000])
+def test_body_that_is_not_json_is_422(service, body):
+    assert post(service, "/v1/verify", body).status_code == 422
+
+
+@pytest.mark.parametrize("body", ["[]", "[{}]", '"a credential"', "42", "null", "true"])
+def test_json_that_is_not_an_object_is_422(service, body):
+    assert post(service, "/v1/verify", body).status_code == 422
+
+
+def test_credential_sent_as_an_array_is_422(service, world):
+    assert service.post("/v1/verify", json=[world.doc("sql")]).status_code == 422
+
+
+WRONG_TYPES = {
+    "proof as a string": setter(("proof",), "a proof"),
+    "proof as a list": setter(("proof",), []),
+    "proof null": setter(("proof",), None),
+    "proof missing": setter(("proof",), DELETE),
+    "path as an object": setter(("proof", "path"), {"left": "ab" * 32}),
+    "path as a string": setter(("proof", "path"), "ab" * 32),
+    "path null": setter(("proof", "path"), None),
+    "chainId as a string": setter(("proof", "anchor", "chainId"), "31337"),
+    "chainId as a float": setter(("proof", "anchor", "chainId"), 31337.0),
+    "chainId as a boolean": setter(("proof", "anchor", "chainId"), True),
+    "registry as a number": setter(("proof", "anchor", "registry"), 12),
+    "anchor as a list": setter(("proof", "anchor"), []),
+    "anchor missing": setter(("proof", "anchor"), DELETE),
+    "targetHash as a number": setter(("proof", "targetHash"), 12),
+    "merkleRoot too short": setter(("proof", "merkleRoot"), "ab" * 31),
+    "validFrom as a number": setter(("validFrom",), 1735689600),
+    "issuer as a number": setter(("issuer",), 7),
+    "credentialSubject as a list": setter(("credentialSubject",), []),
+    "@context missing": setter(("@context",), DELETE),
+}
+
+
+@pytest.mark.parametrize("wrong", WRONG_TYPES)
+def test_wrong_types_give_an_invalid_verdict(service, world, wrong):
+    doc = world.doc("sql")
+    WRONG_TYPES[wrong](doc)
+    code, verdict = verify_http(service, doc)
+    assert (code, verdict["status"], failed_check(verdict)) == (200, "invalid", "format")
+    assert verdict["issuer"] is None and verdict["anchor"] is None
+
+
+# ---------------------------------------------------------------------------- sizes
+
+def _padded(doc, size: int) -> bytes:
+    """``doc`` as JSON text padded with whitespace to exactly ``size`` bytes."""
+    text = json.dumps(doc).encode()
+    return text[:-1] + b" " * (size - len(text)) + b"}"
+
+
+def test_body_of_exactly_one_mebibyte_is_verified(service, world):
+    response = post(service, "/v1/verify", _padded(world.doc("sql"), MIB))
+    assert response.status_code == 200 and response.json()["status"] == "valid"
+
+
+def test_body_over_one_mebibyte_is_413_by_its_content_length(service, world):
+    response = post(service, "/v1/verify", _padded(world.doc("sql"), MIB + 1))
+    assert response.status_code == 413
+    assert "1,048,577 bytes" in response.json()["detail"]
+
+
+def test_body_over_one_mebibyte_is_413_without_a_content_length(service, world):
+    body = _padded(world.doc("sql"), 2 * MIB)
+
+    def chunks():  # a generator body goes out chunked, with no Content-Length to refuse up front
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start:start + 64 * 1024]
+
+    response = service.post("/v1/verify", content=chunks(), headers=JSON)
+    assert response.status_code == 413
+    assert response.json()["detail"] == "body is over the 1,048,576-byte limit"
+
+
+# ---------------------------------------------------------------------------- POST /v1/verify/batch
+
+def test_batch_of_1001_credentials_is_413(service):
+    assert service.post("/v1/verify/batch", json=[{}] * 1001).status_code == 413
+
+
+def test_batch_of_1000_credentials_is_verified(service):
+    response = service.post("/v1/verify/batch", json=[{}] * 1000)
+    assert response.status_code == 200
+    assert [v["status"] for v in response.json()] == ["invalid"] * 1000
+
+
+@pytest.mark.parametrize("body", ["{}", '"credentials"', "3", "null", "{", ""])
+def test_batch_that_is_not_a_json_array_is_422(service, body):
+    assert post(service, "/v1/verify/batch", body).status_code == 422
+
+
+def test_batch_of_good_and_bad_credentials_keeps_the_order(service, world):
+    tampered = world.doc("web")
+    tampered["name"] = "Advanced Web Design"
+    docs = [world.doc("sql"), {}, world.doc("revoked"), 42, world.doc("expired"), tampered,
+            world.doc("cross-issuer"), world.doc("future"), world.doc("batch2-a"), "text",
+            world.doc("first-aid")]
+    response = service.post("/v1/verify/batch", json=docs)
+    assert response.status_code == 200
+    assert [v["status"] for v in response.json()] == [
+        "valid", "invalid", "revoked", "invalid", "expired", "invalid", "invalid", "invalid", "revoked",
+        "invalid", "valid"]
+    one_by_one = [verify_http(service, d)[1] for d in docs if isinstance(d, dict)]
+    assert [v for v in response.json() if v["checks"][0]["detail"] != "not a JSON object"] == one_by_one
+
+
+# ---------------------------------------------------------------------------- /v1/roots/{root}, /v1/issuers
+
+@pytest.mark.parametrize("root", ["xyz", "ab" * 31, "ab" * 33, "zz" * 32, "0x" + "ab" * 31, "0x", "-1",
+                                  " " + "ab" * 32])
+def test_malformed_root_is_422(service, root):
+    assert service.get(f"/v1/roots/{root}").status_code == 422
+
+
+def test_unknown_root_is_404(service):
+    response = service.get("/v1/roots/" + "ab" * 32)
+    assert response.status_code == 404 and "not anchored" in response.json()["detail"]
+
+
+def test_known_root_gives_its_record(service, world):
+    doc = world.doc("revoked")
+    root = root_of(doc)
+    expected = {"root": root, "issuerId": world.academy.id, "leafCount": 7, "revokedAt": 0,
+                "revokedLeaves": 2,
+                "blockNumber": doc["proof"]["anchor"]["blockNumber"],
+                "transactionHash": doc["proof"]["anchor"]["transactionHash"]}
+    for spelling in (root, root.upper(), "0x" + root):
+        response = service.get(f"/v1/roots/{spelling}")
+        assert response.status_code == 200
+        record = response.json()
+        assert {k: record[k] for k in expected} == expected
+        block = world.w3.eth.get_block(expected["blockNumber"])
+        assert record["anchoredAt"] == block["timestamp"]
+
+
+def test_revoked_root_and_another_issuers_root_show_as_such(service, world):
+    revoked = service.get("/v1/roots/" + root_of(world.doc("batch2-a"))).json()
+    assert revoked["revokedAt"] > 0 and revoked["leafCount"] == 2 and revoked["issuerId"] == world.academy.id
+    crossed = service.get("/v1/roots/" + root_of(world.doc("cross-issuer"))).json()
+    assert crossed["issuerId"] == world.college.id and crossed["revokedAt"] == 0
+
+
+def test_issuers_lists_both_accredited_issuers(service, world):
+    response = service.get("/v1/issuers")
+    assert response.status_code == 200
+    assert response.json() == [
+        {"id": world.academy.id, "name": ACADEMY[0], "did": ACADEMY[1], "suspended": False},
+        {"id": world.college.id, "name": COLLEGE[0], "did": COLLEGE[1], "suspended": False},
+    ]
+
+
+# ---------------------------------------------------------------------------- GET /healthz, /metrics
+
+def test_healthz_reports_chain_registry_blocks_and_lag(service, world):
+    synced(service, world)
+    head = world.w3.eth.block_number
+    response = service.get("/healthz")
+    assert response.status_code == 200
+    health = response.json()
+    assert set(health) == {"ok", "reason", "chainId", "registry", "indexedBlock", "headBlock", "lag"}
+    assert health["ok"] is True and health["reason"]
+    assert health["chainId"] == world.chain_id == 31337
+    assert health["registry"] == world.registry.address
+    assert health["indexedBlock"] == health["headBlock"] == head
+    assert health["lag"] == 0
+
+
+def _verification_counts(client) -> dict[str, float]:
+    response = client.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    found = dict(re.findall(r'^credreg_verifications_total\{status="(\w+)"\} (\S+)$', response.text, re.M))
+    return {status: float(found.get(status, 0)) for status in STATUSES}
+
+
+def test_metrics_count_verifications_by_status(service, world):
+    before = _verification_counts(service)
+    for label in ("sql", "web", "revoked", "expired"):
+        verify_http(service, world.doc(label))
+    verify_http(service, {"not": "a credential"})
+    service.post("/v1/verify/batch", json=[world.doc("sql"), world.doc("batch2-b")])
+    service.post("/v1/verify", json=[])  # 422: no verdict, nothing counted
+    after = _verification_counts(service)
+    assert {s: after[s] - before[s] for s in STATUSES} == {
+        "valid": 3, "invalid": 1, "revoked": 2, "expired": 1, "unverifiable": 0}
+    text = service.get("/metrics").text
+    for gauge in ("credreg_indexed_block", "credreg_head_block", "credreg_index_lag_blocks",
+                  "credreg_verify_seconds"):
+        assert re.search(rf"^{gauge}", text, re.M), gauge
+
+
+# ---------------------------------------------------------------------------- no 5xx, whatever the request
+
+@pytest.fixture(scope="module")
+def api_schema(world, tmp_path_factory):
+    """The app's own OpenAPI schema; Schemathesis runs the app's lifespan (a real indexer) itself."""
+    from schemathesis.python import asgi
+
+    app = create_app(settings_for(world, tmp_path_factory.mktemp("fuzzed")))
+    yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    asgi.shutdown_lifespans()
+
+
+fuzzed = schemathesis.pytest.from_fixture("api_schema")
+
+
+@fuzzed.parametrize()
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_no_route_answers_with_a_server_error(case):
+    response = case.call()
+    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code}"
+
+
+# ---------------------------------------------------------------------------- `credreg verify FILE`
+
+@pytest.mark.parametrize(("label", "code", "status"), [
+    ("sql", 0, "valid"), ("revoked", 1, "revoked"), ("batch2-b", 1, "revoked"), ("expired", 1, "expired"),
+    ("future", 1, "invalid"), ("cross-issuer", 1, "invalid"), ("tampered", 1, "invalid"),
+])
+def test_cli_verify_exit_code_follows_the_verdict(world, tmp_path, label, code, status):
+    doc = world.doc("sql" if label == "tampered" else label)
+    if label == "tampered":
+        doc["validFrom"] = "2020-01-01T00:00:00Z"
+    exit_code, verdict = cli_verify(world, doc, tmp_path)
+    assert (exit_code, verdict["status"]) == (code, status)
+
+
+@pytest.mark.parametrize("text", ["", "{", "not json", "[]", '"a credential"', '{"a": NaN}',
+                                  '{"a": 1, "a": 2}'])
+def test_cli_verify_of_a_file_that_is_not_a_json_object_exits_2(world, tmp_path, text):
+    assert cli_verify(world, None, tmp_path, raw=text)[0] == 2
+
+
+def test_cli_verify_of_a_missing_file_or_a_directory_exits_2(world, tmp_path):
+    env = {"CREDREG_RPC_URL": world.url, "CREDREG_REGISTRY": world.registry.address}
+    assert credreg(env, "verify", str(tmp_path / "missing.json"))[0] == 2
+    assert credreg(env, "verify", str(tmp_path))[0] == 2
+
+
+def test_cli_verify_with_the_chain_unreachable_exits_3(world, tmp_path):
+    code, verdict = cli_verify(world, world.doc("sql"), tmp_path, rpc_url=DEAD_RPC)
+    assert code == 3 and verdict is None
+
+
+def test_cli_verify_json_is_the_services_verdict(world, service, tmp_path):
+    synced(service, world)
+    for label in ("sql", "revoked", "cross-issuer"):
+        doc = copy.deepcopy(world.docs[label])
+        assert cli_verify(world, doc, tmp_path)[1] == verify_http(service, doc)[1]
