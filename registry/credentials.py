@@ -354,13 +354,15 @@ def canonical_bytes(doc: Mapping[str, Any]) -> bytes:
     if not isinstance(doc, Mapping):
         raise InvalidCredential(f"credential must be a JSON object, got {_kind(doc)}")
     body = {k: v for k, v in doc.items() if k != "proof"}
-    fast = _fast_canonical(body)
-    if fast is not None:
-        return fast
     try:
+        fast = _fast_canonical(body)
+        if fast is not None:
+            return fast
         return rfc8785.dumps(body)
     except rfc8785.CanonicalizationError as exc:
         raise InvalidCredential(f"credential cannot be canonicalized as RFC 8785 JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidCredential("credential is nested too deeply to canonicalize") from None
 
 
 _MAX_SAFE_INT = 2**53 - 1
@@ -457,7 +459,13 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _parse_json(text: str, source: str) -> Any:
+def parse_json(text: str | bytes, source: str) -> Any:
+    """Strict JSON: duplicate keys and NaN/Infinity rejected, since the hash must mean the same
+    to every parser. Errors (InvalidCredential) name ``source``, line and column."""
+    return _parse_json(text, source)
+
+
+def _parse_json(text: str | bytes, source: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:

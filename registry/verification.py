@@ -72,6 +72,11 @@ def _hex32(value: Any) -> str | None:
     return text if len(text) == 64 and set(text) <= _HEX else None
 
 
+def _is_hex64(value: Any) -> bool:
+    """Exactly as credreg writes hashes: 64 lowercase hex digits, no 0x."""
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
+
+
 def _proof_problem(proof: Any) -> str | None:
     """Why the embedded proof is not of the credreg shape (None when it is)."""
     if not isinstance(proof, Mapping):
@@ -89,8 +94,8 @@ def _proof_problem(proof: Any) -> str | None:
         return f"proof.path: {len(path)} steps, more than the {MAX_PATH_STEPS} allowed"
     for i, step in enumerate(path):
         if not (isinstance(step, Mapping) and len(step) == 1 and ("left" in step or "right" in step)
-                and _hex32(next(iter(step.values()))) is not None):
-            return f"proof.path[{i}]: not a {{\"left\": hex}} or {{\"right\": hex}} step"
+                and _is_hex64(next(iter(step.values())))):
+            return f"proof.path[{i}]: not a {{\"left\": hex}} or {{\"right\": hex}} step of 64 lowercase hex digits"
     anchor = proof["anchor"]
     if not isinstance(anchor, Mapping):
         return "proof.anchor: not an object"
@@ -122,6 +127,8 @@ def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime |
         credentials.validate(doc)
     except CredregError as exc:
         return run.verdict("invalid", "format", str(exc))
+    except RecursionError:
+        return run.verdict("invalid", "format", "nested too deeply")
     problem = _proof_problem(doc.get("proof"))
     if problem:
         return run.verdict("invalid", "format", problem)
@@ -140,7 +147,11 @@ def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime |
 
     # inclusion: the path leads from our hash to the claimed root
     root = _hex32(proof["merkleRoot"])
-    if not merkle.verify_path(computed, proof["path"], root):
+    try:
+        included = merkle.verify_path(computed, proof["path"], root)
+    except CredregError as exc:
+        return run.verdict("invalid", "inclusion", f"the Merkle path cannot be walked: {exc}")
+    if not included:
         return run.verdict("invalid", "inclusion", "the Merkle path does not lead from the document to the root")
     steps = len(proof["path"])
     run.ok("inclusion", f"the path of {steps} step{'s' if steps != 1 else ''} leads to root {root[:16]}…")

@@ -22,6 +22,8 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from registry.chain.view import ChainView
+from registry import credentials
+from registry.errors import CredregError
 from registry.verification import Verdict, verify
 
 log = logging.getLogger("credreg.service")
@@ -142,7 +144,7 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if view is not None:
-            app.state.view, app.state.indexer = view, None
+            app.state.views, app.state.indexer = (lambda: view), None
             yield
             return
         from registry.chain.client import connect
@@ -155,7 +157,7 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
                           state_file=settings.home / f"index-{chain_id}-{address.lower()}.json",
                           poll_interval=settings.poll_interval, max_lag=settings.max_lag_blocks,
                           max_staleness=settings.max_staleness_seconds).start()
-        app.state.view, app.state.indexer = indexer.view(), indexer
+        app.state.views, app.state.indexer = indexer.view, indexer
         log.info(json.dumps({"event": "started", "registry": address, "chainId": chain_id, "fromBlock": start}))
         try:
             yield
@@ -172,7 +174,8 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
 
 
 def get_view(request: Request) -> ChainView:
-    return request.app.state.view
+    """A view pinned to one index snapshot for the whole request."""
+    return request.app.state.views()
 
 
 def get_settings(request: Request) -> Settings:
@@ -199,9 +202,9 @@ async def _read_json(request: Request, limit: int) -> Any:
         if len(body) > limit:
             raise HTTPException(413, f"body is over the {limit:,}-byte limit")
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise HTTPException(422, f"body is not JSON: {exc}") from None
+        return credentials.parse_json(bytes(body), "request body")
+    except CredregError as exc:  # not JSON, duplicate keys, NaN, nested too deeply
+        raise HTTPException(422, str(exc)) from None
 
 
 def _log(route: str, verdicts: list[Verdict], started: float, code: int) -> None:

@@ -87,6 +87,7 @@ class Indexer:
         self.poll_interval = poll_interval
         self.max_lag = max_lag
         self.max_staleness = max_staleness
+        self._settled_hash: str | None = None  # hash of the settled block: same chain history?
         self.settled = self._load() or IndexState(start_block - 1)
         self.snapshot = self.settled  # what verifications read; replaced whole, never mutated
         self.head: int | None = None
@@ -102,10 +103,11 @@ class Indexer:
             return None
         try:
             data = json.loads(self.state_file.read_text())
-            if data.get("registry") != self.registry:
+            if not isinstance(data, dict) or data.get("registry") != self.registry:
                 return None
+            self._settled_hash = data.get("blockHash")
             return IndexState.from_json(data["state"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("index state %s unreadable (%s): re-indexing from block %d", self.state_file, exc,
                         self.start_block)
             return None
@@ -116,7 +118,7 @@ class Indexer:
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_file.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"registry": self.registry, "chainId": self.chain_id,
-                                   "state": self.settled.to_json()}))
+                                   "blockHash": self._settled_hash, "state": self.settled.to_json()}))
         tmp.replace(self.state_file)
 
     # ------------------------------------------------------------------ reading the chain
@@ -165,20 +167,41 @@ class Indexer:
                         "transactionHash": "0x" + bytes(entry["transactionHash"]).hex()})
         return out
 
+    def _block_hash(self, number: int) -> str | None:
+        if number < 0:
+            return None
+        return "0x" + bytes(self.w3.eth.get_block(number)["hash"]).hex()
+
+    def _check_history(self, head: int) -> None:
+        """Settled state counts only on the chain history it was read from: a saved index from
+        another chain (same address, fresh node) or past a reorg deeper than reorg_depth is
+        dropped and read again, never trusted (fail closed)."""
+        block = self.settled.block
+        if block < self.start_block:
+            return
+        if head < block or self._block_hash(block) != self._settled_hash:
+            log.warning("settled index at block %d is not on this chain's history: re-indexing from %d",
+                        block, self.start_block)
+            self.settled = IndexState(self.start_block - 1)
+            self._settled_hash = None
+            self.snapshot = self.settled
+
     def poll_once(self) -> None:
         """Catch up to the head. Blocks within reorg_depth of the head are always read again."""
         try:
             if self.chain_id is None:
                 self.chain_id = self.w3.eth.chain_id
             head = self.w3.eth.block_number
+            self.head = head  # before reading logs: a lagging index must show as lagging
+            self._check_history(head)
             settle_to = head - self.reorg_depth
             if settle_to > self.settled.block:
                 events = self._logs(self.settled.block + 1, settle_to)
                 self.settled = self.settled.apply(events, settle_to)
+                self._settled_hash = self._block_hash(settle_to)
                 self._save()
             recent = self._logs(self.settled.block + 1, head) if head > self.settled.block else []
             self.snapshot = self.settled.apply(recent, head)
-            self.head = head
             self.last_success = time.monotonic()
             self.last_error = None
         except Exception as exc:
@@ -220,33 +243,32 @@ class Indexer:
 
 
 class IndexedView:
-    """A ChainView over the indexer's current snapshot."""
+    """A ChainView over one snapshot of the index, taken when the view is made: a verification
+    never mixes two states of the chain."""
 
     def __init__(self, indexer: Indexer) -> None:
         self._indexer = indexer
+        self._snap = indexer.snapshot
         self.registry = indexer.registry
-
-    @property
-    def chain_id(self) -> int:
-        return self._indexer.chain_id or -1
+        self.chain_id = indexer.chain_id or -1
 
     def health(self) -> ViewHealth:
         return self._indexer.health()
 
     def root(self, root: str) -> RootRecord | None:
-        return self._indexer.snapshot.roots.get(root)
+        return self._snap.roots.get(root)
 
     def issuer(self, issuer_id: int) -> IssuerView | None:
-        return self._indexer.snapshot.issuers.get(issuer_id)
+        return self._snap.issuers.get(issuer_id)
 
     def is_revoked(self, root: str, leaf_index: int) -> bool:
-        return leaf_index in self._indexer.snapshot.revoked.get(root, ())
+        return leaf_index in self._snap.revoked.get(root, ())
 
     def head_block(self) -> int:
-        return self._indexer.snapshot.block
+        return self._snap.block
 
     def issuers(self) -> list[IssuerView]:
-        return sorted(self._indexer.snapshot.issuers.values(), key=lambda i: i.id)
+        return sorted(self._snap.issuers.values(), key=lambda i: i.id)
 
     def revoked_leaves(self, root: str) -> int:
-        return len(self._indexer.snapshot.revoked.get(root, ()))
+        return len(self._snap.revoked.get(root, ()))
