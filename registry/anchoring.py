@@ -246,21 +246,15 @@ class AnchorJob:
         if not self._known_to_node(batch) and not self._broadcast(batch):
             # Crashed between journal and broadcast, or dropped, and the nonce is spent: by us
             # (then a receipt or the root shows it) or by another use of the key (send anew).
-            receipt = self._receipt(batch)
-            if receipt is not None:
-                return self._mined(batch, receipt)
-            found = self._find_anchor(batch)
-            if found is not None:
-                return found
+            landed = self._landed(batch)
+            if landed is not None:
+                return landed
             self.say(f"batch {batch.root[:12]}…: nonce {batch.nonce} was used by another transaction; sending again")
             return self.store.update_batch(batch.id, "nonce-used", f"nonce {batch.nonce} used elsewhere", state="built")
         while True:
-            receipt = self._receipt(batch)
-            if receipt is not None:
-                return self._mined(batch, receipt)
-            found = self._find_anchor(batch)
-            if found is not None:
-                return found
+            landed = self._landed(batch)
+            if landed is not None:
+                return landed
             waited = time.monotonic() - last_send
             if waited >= self.options.replace_after:
                 replaced = self._replace(batch)
@@ -270,6 +264,13 @@ class AnchorJob:
                 raise ChainError(f"transaction {batch.tx_hashes[-1]} not mined within {self.options.timeout:.0f} s "
                                  f"(fee cap {self.options.max_fee_gwei} gwei); the next run picks it up again")
             time.sleep(self.options.poll)
+
+    def _landed(self, batch: Batch) -> Batch | None:
+        """The batch as mined, if one of its transactions has a receipt or its root is on chain."""
+        receipt = self._receipt(batch)
+        if receipt is not None:
+            return self._mined(batch, receipt)
+        return self._find_anchor(batch)
 
     def _known_to_node(self, batch: Batch) -> bool:
         for tx_hash in batch.tx_hashes:

@@ -481,34 +481,23 @@ def _issue_cmd(sub) -> None:
     p.add_argument("--valid-from", help="validFrom for roster rows without one (default: now)")
 
 
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
-    return number
+def _number(kind: type, low: float, high: float | None = None, what: str = "a number", bound: str | None = None):
+    """An argparse type: ``kind`` in [low, high], with an error that names the value."""
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not {what}") from None
+        if number < low or (high is not None and number > high) or number != number:
+            limit = bound or (f"between {low} and {high}" if high is not None else f"at least {low}")
+            raise argparse.ArgumentTypeError(f"{value!r} must be {limit}")
+        return number
+    return parse
 
 
-def _positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must be above 0")
-    return number
-
-
-def _reason(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a reason code (0-255)") from None
-    if not 0 <= number <= 255:
-        raise argparse.ArgumentTypeError(f"reason {number} is outside 0-255")
-    return number
+_positive_int = _number(int, 1, what="a whole number")
+_positive_float = _number(float, 1e-9, what="a number", bound="above 0")
+_reason = _number(int, 0, 255, what="a reason code (0-255)")
 
 
 @command
