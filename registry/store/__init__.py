@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from registry.errors import BadInput, StoreError
-from registry.store.schema import batches, credentials, journal
+from registry.store.schema import batches, credentials, documents, journal
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _CHUNK = 50_000  # rows per executemany / IN list: bounded memory, few round trips
@@ -132,11 +132,14 @@ class Store:
     def enqueue(self, items: Sequence[NewCredential]) -> int:
         """Queue credentials, all or none; a duplicate (id or hash) is refused by name."""
         stamp = now()
-        rows = [{**item._asdict(), "queued_at": stamp, "state": "queued"} for item in items]
+        rows = [{"credential_id": i.credential_id, "target_hash": i.target_hash, "issuer_did": i.issuer_did,
+                 "source": i.source, "queued_at": stamp, "state": "queued"} for i in items]
+        docs = [{"credential_id": i.credential_id, "document": i.document} for i in items]
         try:
             with self.engine.begin() as conn:
                 for start in range(0, len(rows), _CHUNK):
                     conn.execute(insert(credentials), rows[start:start + _CHUNK])
+                    conn.execute(insert(documents), docs[start:start + _CHUNK])
         except IntegrityError:
             raise BadInput(self._duplicate_message(items)) from None
         return len(rows)
@@ -261,7 +264,8 @@ class Store:
             while start < stop:
                 rows = conn.execute(
                     select(credentials.c.leaf_index, credentials.c.credential_id, credentials.c.target_hash,
-                           credentials.c.document)
+                           documents.c.document)
+                    .join_from(credentials, documents, documents.c.credential_id == credentials.c.credential_id)
                     .where(credentials.c.batch_id == batch_id, credentials.c.leaf_index >= start,
                            credentials.c.leaf_index < min(stop, start + chunk))
                     .order_by(credentials.c.leaf_index)).all()

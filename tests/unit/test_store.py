@@ -1,0 +1,60 @@
+"""The store on a real SQLite file: all-or-nothing queueing, batches, release, migrations."""
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from registry.errors import BadInput
+from registry.store import NewCredential, Store
+
+
+def _items(n, did="did:web:a", start=0):
+    return [NewCredential(f"urn:uuid:{i:08d}", f"{i:064x}", did, '{"n":%d}' % i, f"f{i}.json")
+            for i in range(start, start + n)]
+
+
+def test_a_duplicate_refuses_the_whole_set_and_names_it(tmp_path):
+    store = Store.open(tmp_path)
+    store.enqueue(_items(3))
+    with pytest.raises(BadInput, match="f1.json"):
+        store.enqueue(_items(2, start=1) + _items(1, start=10))
+    assert store.counts() == {"queued": 3}
+
+
+def test_batching_assigns_leaves_in_queue_order_and_release_requeues(tmp_path):
+    store = Store.open(tmp_path)
+    store.enqueue(_items(5) + _items(2, did="did:web:b", start=5))
+    rows = store.queued_hashes("did:web:a", 4)
+    batch = store.create_batch([r for r, _ in rows], "aa" * 32, issuer_did="did:web:a", signer="0x" + "1" * 40,
+                               chain_id=1, registry="0x" + "2" * 40, out_dir=str(tmp_path))
+    assert store.leaf_hashes(batch.id) == [h for _, h in rows]
+    assert [d[3] for d in store.batch_documents(batch.id)] == ['{"n":%d}' % i for i in range(4)]
+    assert store.counts() == {"batched": 4, "queued": 3}
+    store.release_batch(batch.id, "reverted")
+    assert store.counts() == {"queued": 7}
+    # The same credentials give the same root again: the failed row is reused, not duplicated.
+    again = store.create_batch([r for r, _ in rows], "aa" * 32, issuer_did="did:web:a", signer="0x" + "1" * 40,
+                               chain_id=1, registry="0x" + "2" * 40, out_dir=str(tmp_path))
+    assert again.id == batch.id and again.state == "built" and again.error is None
+
+
+def test_migration_0002_moves_documents_out_of_credentials(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    import registry.store as store_module
+
+    url = f"sqlite:///{tmp_path / 'credreg.db'}"
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(store_module._MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(text("INSERT INTO credentials (credential_id, target_hash, issuer_did, document, queued_at, state)"
+                          " VALUES ('urn:uuid:1', :h, 'did:web:a', :doc, 'now', 'queued')"), {"h": "ab" * 32, "doc": '{"old":true}'})
+    store = Store.open(tmp_path, url)
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT document FROM documents")).scalar() == '{"old":true}'
+        columns = [row[1] for row in conn.execute(text("PRAGMA table_info(credentials)"))]
+    assert "document" not in columns
+    assert store.queued_count("did:web:a") == 1
