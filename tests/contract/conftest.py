@@ -69,9 +69,10 @@ def reverts() -> Callable[..., AbstractContextManager]:
     """`ape.reverts`, made exact.
 
     `ape.reverts(registry.SomeError, ...)` lets any revert pass that Ape could not decode into a
-    custom error (on anvil, a reverting deployment comes back as raw revert data), and it skips
-    an argument name the error does not have. This wrapper insists on the named custom error
-    with every named argument: it decodes raw revert data itself when Ape did not.
+    custom error (on anvil, Ape decodes reverted transactions but neither reverted deployments
+    nor reverted eth_calls), and it skips an argument name the error does not have. This
+    wrapper insists on the named custom error with every named argument, decoding raw revert
+    data itself when Ape did not, and fails on a revert it cannot decode at all.
     """
 
     @contextmanager
@@ -99,13 +100,12 @@ def reverts() -> Callable[..., AbstractContextManager]:
 def _decode_raw_revert(error: type, err: Exception) -> dict:
     """The arguments of `error` from the raw revert data of `err`; fails unless it is `error`."""
     candidates = (getattr(getattr(err, "base_err", None), "data", None), getattr(err, "revert_message", None))
-    data = next(
-        (bytes.fromhex(c[2:]) for c in candidates if isinstance(c, str) and re.fullmatch(r"0x([0-9a-fA-F]{2})+", c)),
-        None,
-    )
+    hex_data = [c for c in candidates if isinstance(c, str) and re.fullmatch(r"0x([0-9a-fA-F]{2})+", c)]
+    data = bytes.fromhex(hex_data[0][2:]) if hex_data else None
     assert data is not None, f"expected {error.__name__}, got an undecodable revert: {err!r}"
     abi = error.abi
-    assert data[:4] == keccak(text=abi.selector)[:4], f"expected {error.__name__}, got revert data 0x{data.hex()}"
+    selector = keccak(text=abi.selector)[:4]
+    assert data[:4] == selector, f"expected {error.__name__}, got revert data 0x{data.hex()}"
     values = abi_decode([i.canonical_type for i in abi.inputs], data[4:])
     return {i.name: v for i, v in zip(abi.inputs, values, strict=True)}
 

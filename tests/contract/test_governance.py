@@ -10,7 +10,6 @@ GLOBEX_NAME = "Globex University"
 GLOBEX_DID = "did:web:globex.example"
 
 
-
 def read_issuer_as_transaction(registry, issuer_id, sender):
     """`issuer(issuerId)`, sent as a transaction: on anvil, Ape decodes a custom error from a
     reverted transaction but not from a reverted eth_call, and the view runs the same code."""

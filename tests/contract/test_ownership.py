@@ -89,3 +89,10 @@ def test_nominating_the_zero_address_cancels_a_pending_transfer(registry, owner,
     with reverts(registry.OwnableUnauthorizedAccount, account=accounts[5]):
         registry.acceptOwnership(sender=accounts[5])
     assert registry.owner() == owner
+
+
+def test_renounce_ownership_is_owner_only(registry, owner, outsider, key_a, acme, reverts):
+    for sender in (outsider, key_a):
+        with reverts(registry.OwnableUnauthorizedAccount, account=sender):
+            registry.renounceOwnership(sender=sender)
+    assert registry.owner() == owner

@@ -161,7 +161,9 @@ def test_rotated_in_key_can_revoke_what_the_old_key_anchored(registry, owner, ac
     registry.removeIssuerKey(key_a, sender=owner)
 
     receipt = registry.revokeCredentials(ROOT, [5], 3, sender=key_a2)
-    assert receipt.events == [registry.CredentialsRevoked(issuerId=acme, root=ROOT, leafIndices=[5], reason=3)]
+    assert receipt.events == [
+        registry.CredentialsRevoked(issuerId=acme, root=ROOT, leafIndices=[5], reason=3)
+    ]
     assert registry.isRevoked(ROOT, 5) is True
 
     receipt = registry.revokeRoot(ROOT, 4, sender=key_a2)
@@ -213,7 +215,9 @@ def test_suspended_issuer_can_still_revoke(registry, owner, acme, key_a, batch):
     assert registry.rootInfo(ROOT) == (acme, LEAVES, batch.timestamp, receipt.timestamp)
 
 
-def test_revoked_credential_stays_revoked_after_key_removal_and_suspension(registry, owner, acme, key_a, batch):
+def test_revoked_credential_stays_revoked_after_key_removal_and_suspension(
+    registry, owner, acme, key_a, batch
+):
     registry.revokeCredentials(ROOT, [11], 1, sender=key_a)
 
     registry.removeIssuerKey(key_a, sender=owner)
