@@ -91,6 +91,13 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
         emit IssuerKeyRemoved(issuerId, key);
     }
 
+    /// @notice Disabled: without an owner nobody could suspend an issuer or remove a compromised
+    /// key again. Hand governance over with transferOwnership + acceptOwnership instead.
+    /// @dev Always reverts with RegistryRenounceDisabled.
+    function renounceOwnership() public override onlyOwner {
+        revert RegistryRenounceDisabled();
+    }
+
     // ------------------------------------------------------------------ issuers
 
     /// @notice Anchors the Merkle root of a batch of `leafCount` credentials.
@@ -169,7 +176,8 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
     }
 
     /// @notice One word of a root's revocation bitmap (leaf positions 256*wordIndex onwards),
-    /// so that a verifier can read 256 positions in one call.
+    /// so that a verifier can read 256 positions in one call. A whole-root revocation is not in
+    /// the bitmap: check rootInfo's revokedAt (or use isRevoked, which covers both).
     function revocationWord(bytes32 root, uint256 wordIndex) external view returns (uint256) {
         return _revoked[root][wordIndex];
     }

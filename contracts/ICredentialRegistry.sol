@@ -33,6 +33,7 @@ interface ICredentialRegistry {
     error RegistryLeafIndexOutOfRange(bytes32 root, uint32 leafIndex, uint32 leafCount);
     error RegistryCredentialAlreadyRevoked(bytes32 root, uint32 leafIndex);
     error RegistryRootAlreadyRevoked(bytes32 root);
+    error RegistryRenounceDisabled();
 
     // --- governance (owner) ---
     function registerIssuer(string calldata name, string calldata did, address key) external returns (uint32 issuerId);

@@ -96,3 +96,9 @@ def test_renounce_ownership_is_owner_only(registry, owner, outsider, key_a, acme
         with reverts(registry.OwnableUnauthorizedAccount, account=sender):
             registry.renounceOwnership(sender=sender)
     assert registry.owner() == owner
+
+
+def test_owner_cannot_renounce_and_leave_the_registry_ungoverned(registry, owner, reverts):
+    with reverts(registry.RegistryRenounceDisabled):
+        registry.renounceOwnership(sender=owner)
+    assert registry.owner() == owner
