@@ -21,7 +21,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from hashlib import sha256
 from pathlib import Path
 
@@ -117,6 +117,7 @@ class AnchorJob:
         self.issuer = issuer
         self.options = options
         self.say = progress
+        self._tree: tuple[int, MerkleTree] | None = None  # the batch just built, kept for writing
 
     # ------------------------------------------------------------------ entry point
     def run(self) -> AnchorReport:
@@ -163,7 +164,7 @@ class AnchorJob:
             [rid for rid, _ in queued], tree.root_hex, issuer_did=self.issuer.did, signer=self.signer.address,
             chain_id=self.registry.chain_id, registry=self.registry.address, out_dir=str(self.options.out_dir))
         self._tree = (batch.id, tree)
-        self.say(f"batch {batch.root[:12]}…: {batch.leaf_count:,} credentials, tree built in "
+        self.say(f"batch {batch.root[:12]}…: {batch.leaf_count:,} credentials, tree and batch built in "
                  f"{time.perf_counter() - started:.1f} s")
         _checkpoint("built")
         return batch
@@ -178,8 +179,7 @@ class AnchorJob:
                     return self._outcome(batch, resumed)
         except ChainError as exc:
             self.say(f"batch {batch.root[:12]}…: {exc}")
-            return BatchOutcome(batch.root, batch.leaf_count, batch.state, batch.tx_hash, batch.block_number,
-                                resumed=resumed, error=str(exc))
+            return replace(self._outcome(batch, resumed), error=str(exc))
         return self._outcome(batch, resumed)
 
     def _outcome(self, batch: Batch, resumed: bool) -> BatchOutcome:
@@ -368,7 +368,7 @@ class AnchorJob:
 
     def _write(self, batch: Batch) -> Batch:
         started = time.perf_counter()
-        tree = self._tree[1] if getattr(self, "_tree", (None,))[0] == batch.id else None
+        tree = self._tree[1] if self._tree and self._tree[0] == batch.id else None
         if tree is None:  # resumed: rebuild the same tree from the stored leaves
             tree = build_tree([bytes.fromhex(h) for h in self.store.leaf_hashes(batch.id)])
         if tree.root_hex != batch.root:

@@ -58,14 +58,8 @@ class Context:
         from registry.chain import deployments
         from registry.chain.client import RegistryClient
 
-        address = self.args.registry or os.environ.get("CREDREG_REGISTRY")
-        if not address:
-            chain_id = self.w3.eth.chain_id
-            found = deployments.recorded(self.home, chain_id)
-            if found is None:
-                raise ConfigError(f"no registry for chain {chain_id}: pass --registry, set CREDREG_REGISTRY, "
-                                  f"or run `credreg deploy` (home {self.home})")
-            address = found.address
+        configured = self.args.registry or os.environ.get("CREDREG_REGISTRY")
+        address, _ = deployments.resolve(self.home, self.w3.eth.chain_id, configured)
         client = RegistryClient(self.w3, address)
         client.require_code()
         return client
@@ -363,8 +357,7 @@ def cmd_audit(ctx: Context) -> int:
     code_ok = deployed == artifact["deployedBytecode"]
     fn = registry.contract.functions
     owner, pending = fn.owner().call(), fn.pendingOwner().call()
-    recorded = deployments.recorded(ctx.home, registry.chain_id)
-    start = recorded.block_number if recorded and recorded.address == registry.address else 0
+    _, start = deployments.resolve(ctx.home, registry.chain_id, registry.address)
     indexer = Indexer(w3, registry.address, start_block=start, reorg_depth=0)
     indexer.poll_once()
     if indexer.last_error:

@@ -39,6 +39,20 @@ def recorded(home: Path, chain_id: int) -> Deployment | None:
     return Deployment(chain_id, **entry) if entry else None
 
 
+def resolve(home: Path, chain_id: int, address: str | None = None) -> tuple[str, int]:
+    """The registry to use, and the block to read its history from: ``address`` when given
+    (history from the recorded deployment block if it is that one, else 0), otherwise what
+    `credreg deploy` recorded for this chain."""
+    found = recorded(home, chain_id)
+    if address:
+        same = found is not None and found.address.lower() == address.lower()
+        return address, found.block_number if same else 0
+    if found is None:
+        raise ConfigError(f"no registry for chain {chain_id}: pass --registry, set CREDREG_REGISTRY, "
+                          f"or run `credreg deploy` (home {home})")
+    return found.address, found.block_number
+
+
 def record(home: Path, deployment: Deployment) -> None:
     data = _read(home)
     entry = deployment._asdict()

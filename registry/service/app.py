@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -124,19 +125,6 @@ class Metrics:
 
 
 # ---------------------------------------------------------------------------- app
-def _resolve_registry(settings: Settings, w3) -> tuple[str, int]:
-    from registry.chain import deployments
-    from registry.errors import ConfigError
-
-    if settings.registry:
-        return settings.registry, settings.start_block or 0
-    found = deployments.recorded(settings.home, w3.eth.chain_id)
-    if found is None:
-        raise ConfigError("no registry to verify against: set CREDREG_REGISTRY (or run `credreg deploy`)")
-    start = settings.start_block if settings.start_block is not None else found.block_number
-    return found.address, start
-
-
 def create_app(settings: Settings | None = None, view: ChainView | None = None) -> FastAPI:
     """The app. With ``view`` given (tests), no indexer is started."""
     settings = settings or Settings()
@@ -147,12 +135,14 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
             app.state.views, app.state.indexer = (lambda: view), None
             yield
             return
+        from registry.chain import deployments
         from registry.chain.client import connect
         from registry.service.indexer import Indexer
 
         w3 = connect(settings.rpc_url)
-        address, start = _resolve_registry(settings, w3)
         chain_id = w3.eth.chain_id
+        address, recorded_start = deployments.resolve(settings.home, chain_id, settings.registry)
+        start = settings.start_block if settings.start_block is not None else recorded_start
         indexer = Indexer(w3, address, start_block=start, reorg_depth=settings.reorg_depth,
                           state_file=settings.home / f"index-{chain_id}-{address.lower()}.json",
                           poll_interval=settings.poll_interval, max_lag=settings.max_lag_blocks,
@@ -209,9 +199,16 @@ async def _read_json(request: Request, limit: int) -> Any:
 
 def _log(route: str, verdicts: list[Verdict], started: float, code: int) -> None:
     # No personal data: statuses and timing only, never the credential or its subject.
+    if not log.isEnabledFor(logging.INFO):
+        return  # the hot path builds no log line nobody reads
     log.info(json.dumps({"event": "verify", "route": route, "code": code, "count": len(verdicts),
                          "statuses": sorted({v.status for v in verdicts}),
                          "ms": round((time.perf_counter() - started) * 1000, 2)}))
+
+
+@cache
+def _page_html() -> str:
+    return PAGE.read_text()
 
 
 def _api_router() -> APIRouter:
@@ -298,6 +295,6 @@ def _ops_router() -> APIRouter:
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> HTMLResponse:
-        return HTMLResponse(PAGE.read_text())
+        return HTMLResponse(_page_html())
 
     return router
