@@ -87,8 +87,14 @@ def _run_worker(side: str, count: int, seed: int) -> dict[str, object]:
     return json.loads(done.stdout)
 
 
-def _best(side: str, count: int, seed: int, repeat: int) -> dict[str, object]:
-    return min((_run_worker(side, count, seed) for _ in range(repeat)), key=lambda run: run["wall"])
+def _best(count: int, seed: int, repeat: int) -> list[dict[str, object]]:
+    """The fastest run of each side. Rounds take the sides in turn, so a machine whose speed
+    drifts (a shared VM) slows both sides alike rather than whichever ran during the slow spell."""
+    runs: dict[str, list[dict[str, object]]] = {side: [] for side in _SIDES}
+    for _ in range(repeat):
+        for side in _SIDES:
+            runs[side].append(_run_worker(side, count, seed))
+    return [min(runs[side], key=lambda run: run["wall"]) for side in _SIDES]
 
 
 def main() -> None:
@@ -108,7 +114,7 @@ def main() -> None:
           "| MerkleTools peak MiB | credreg peak MiB |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for count in sizes:
-        theirs, ours, single = (_best(side, count, args.seed, args.repeat) for side in _SIDES)
+        theirs, ours, single = _best(count, args.seed, args.repeat)
         for run in (ours, single):
             if run["root"] != theirs["root"] or run["proofs"] != theirs["proofs"]:
                 raise SystemExit(f"{count} leaves: credreg and MerkleTools disagree")
@@ -119,8 +125,8 @@ def main() -> None:
         )
     print(
         f"\nWall-clock seconds for the tree plus every leaf's path, fastest of {args.repeat} run(s) "
-        f"per side; peak RSS of each worker process. Roots and {_SAMPLE}+ sampled paths per size "
-        f"are identical JSON text. {os.cpu_count()} CPUs, load average {load_before:.1f} before "
+        f"per side, the sides taking turns; peak RSS of each worker process. Roots and {_SAMPLE}+ "
+        f"sampled paths per size are identical JSON text. {os.cpu_count()} CPUs, load average {load_before:.1f} before "
         f"and {os.getloadavg()[0]:.1f} after."
     )
 

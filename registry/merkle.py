@@ -41,8 +41,15 @@ _HEX_DIGITS = "0123456789abcdef"
 # cost of a rendering pass is spread thin, small enough that a block's texts stay in cache.
 _BLOCK_BITS = 10
 _BLOCK_MASK = (1 << _BLOCK_BITS) - 1
+_BLOCK_SIZE = 1 << _BLOCK_BITS
 # The bottom levels of a block, whose steps are joined straight into each leaf's text.
 _JOINED_PER_LEAF = 3
+# What goes before each leaf's sibling digest at those levels in a full block: the end of the
+# step below (none at the bottom), and the opening of this one, whose side the position fixes.
+_FRAMES = tuple(
+    ([f'{close}{{"right": "'] * (1 << level) + [f'{close}{{"left": "'] * (1 << level)) * (_BLOCK_SIZE >> (level + 1))
+    for level, close in enumerate(["["] + ['"}, '] * (_JOINED_PER_LEAF - 1))
+)
 # From this many leaves on, half of the lower levels are hashed in a forked process.
 _FORK_FROM = 1 << 16
 
@@ -187,6 +194,8 @@ class _PathTexts(dict[int, str]):
         The upper levels of the block are joined level by level into texts shared by several
         leaves; the bottom ones, where sharing is small, go into each leaf's final join.
         """
+        if (block + 1) << _BLOCK_BITS <= self.count and len(self.lefts) >= _BLOCK_BITS:
+            return self._render_full_block(block)
         depth = min(_BLOCK_BITS, len(self.lefts))
         shared = [""]
         for level in range(depth - 1, _JOINED_PER_LEAF - 1, -1):
@@ -199,6 +208,29 @@ class _PathTexts(dict[int, str]):
         if self.count & 1 and (block + 1) << _BLOCK_BITS >= self.count:
             texts[-1] = _open_promoted(texts[-1])
         return texts
+
+    def _render_full_block(self, block: int) -> list[str]:
+        """:meth:`_render_block` for a block of 2**_BLOCK_BITS leaves, where nothing is promoted.
+
+        With every pair complete, the bottom levels' sides follow the leaf's position, so a
+        leaf's final join takes their bare hex digests between fixed pieces (``_FRAMES``) and no
+        step text is made for them.
+        """
+        shared = [""]
+        for level in range(_BLOCK_BITS - 1, _JOINED_PER_LEAF - 1, -1):
+            shared = list(map(add, self._block_steps(block, level), _doubled(shared)))
+        columns = []
+        for level in range(_JOINED_PER_LEAF):
+            first = ((block << _BLOCK_BITS) >> (level + 1)) * _DIGEST
+            last = first + (_BLOCK_SIZE >> (level + 1)) * _DIGEST
+            siblings = [""] * (_BLOCK_SIZE >> level)
+            siblings[0::2] = self.rights[level][first:last].hex("|", _DIGEST).split("|")
+            siblings[1::2] = self.lefts[level][first:last].hex("|", _DIGEST).split("|")
+            for _ in range(level):
+                siblings = _doubled(siblings)
+            columns += [_FRAMES[level], siblings]
+            shared = _doubled(shared)
+        return list(map("".join, zip(*columns, repeat('"}'), shared, repeat(self._above[block]))))
 
     def _block_steps(self, block: int, level: int) -> list[str]:
         start = (block << _BLOCK_BITS) >> level
