@@ -25,6 +25,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -163,26 +164,37 @@ def _check_type(value: Any, path: str, required: Iterable[str] | str) -> list[st
 def _parse_datetime(value: Any, path: str) -> datetime:
     if not isinstance(value, str):
         raise _Problem(path, f"must be a date-time string, got {_kind(value)}")
-    m = _DATETIME_RE.fullmatch(value)
-    if not m:
+    try:
+        return _datetime_of(value)
+    except _NotRfc3339:
         raise _Problem(
             path,
             f"must be an RFC 3339 date-time with a timezone, e.g. 2025-01-31T09:00:00Z, got {value!r}",
-        )
-    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
-    fraction, zone, sign, off_h, off_m = m.group(7), m.group(8), m.group(9), m.group(10), m.group(11)
-    try:
-        if zone == "Z":
-            tz = UTC
-        else:
-            if int(off_h) > 23 or int(off_m) > 59:
-                raise ValueError("timezone offset out of range")
-            delta = timedelta(hours=int(off_h), minutes=int(off_m))
-            tz = timezone(-delta if sign == "-" else delta)
-        micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
-        return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+        ) from None
     except ValueError as exc:
         raise _Problem(path, f"is not a valid date-time ({exc}): {value!r}") from None
+
+
+class _NotRfc3339(ValueError):
+    pass
+
+
+@lru_cache(maxsize=4096)  # the credentials of a batch share their dates; a datetime is immutable
+def _datetime_of(value: str) -> datetime:
+    m = _DATETIME_RE.fullmatch(value)
+    if not m:
+        raise _NotRfc3339(value)
+    year, month, day, hour, minute, second = map(int, m.group(1, 2, 3, 4, 5, 6))
+    fraction, zone, sign, off_h, off_m = m.group(7, 8, 9, 10, 11)
+    if zone == "Z":
+        tz = UTC
+    else:
+        if int(off_h) > 23 or int(off_m) > 59:
+            raise ValueError("timezone offset out of range")
+        delta = timedelta(hours=int(off_h), minutes=int(off_m))
+        tz = timezone(-delta if sign == "-" else delta)
+    micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
 
 
 def parse_datetime(value: Any, field: str = "date-time") -> datetime:
@@ -270,7 +282,7 @@ def _check_subject(value: Any) -> None:
     _check_achievement(_require(subject, "achievement", path), _join(path, "achievement"))
 
 
-def _check_document(doc: Any, *, require_issuer: bool = True) -> None:
+def _check_document(doc: Any, *, require_issuer: bool = True, canonical: bool = True) -> None:
     if not isinstance(doc, dict):
         raise _Problem("", f"must be a JSON object, got {_kind(doc)}")
     _check_context(_require(doc, "@context", ""))
@@ -290,21 +302,23 @@ def _check_document(doc: Any, *, require_issuer: bool = True) -> None:
     _check_subject(_require(doc, "credentialSubject", ""))
     if "proof" in doc:
         _check_object(doc["proof"], "proof")
-    if not _plain(doc):  # plain JSON always canonicalizes; only the rest needs the full check
+    if canonical and not _plain(doc):  # plain JSON always canonicalizes; only the rest needs the full check
         try:
             rfc8785.dumps(doc)
         except rfc8785.CanonicalizationError as exc:
             raise _Problem("", f"cannot be canonicalized as RFC 8785 JSON: {exc}") from None
 
 
-def _validate(doc: Any, source: str | Path | None, *, require_issuer: bool = True) -> None:
+def _validate(
+    doc: Any, source: str | Path | None, *, require_issuer: bool = True, canonical: bool = True
+) -> None:
     try:
-        _check_document(doc, require_issuer=require_issuer)
+        _check_document(doc, require_issuer=require_issuer, canonical=canonical)
     except _Problem as problem:
         raise InvalidCredential(_where(source, problem.path, problem.message)) from None
 
 
-def validate(doc: Any, source: str | None = None) -> None:
+def validate(doc: Any, source: str | None = None, *, canonical: bool = True) -> None:
     """Accept an Open Badges 3.0 ``OpenBadgeCredential`` or raise :class:`InvalidCredential`.
 
     Besides the Verifiable Credentials 2.0 shape (contexts, types, issuer, ``validFrom`` and
@@ -313,8 +327,11 @@ def validate(doc: Any, source: str | None = None) -> None:
     ``identifier``, and an achievement with ``id``, ``type``, ``name``, ``description`` and
     ``criteria``. The ``id`` may be absent because :func:`prepare` mints it. ``proof`` must be an object; its content belongs
     to the verifier. The message names ``source`` (when given) and the field path at fault.
+
+    ``canonical=False`` skips the check that the document has an RFC 8785 form, for a caller
+    that canonicalizes it next anyway (the verifier, which hashes it) and so learns the same.
     """
-    _validate(doc, source)
+    _validate(doc, source, canonical=canonical)
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,12 +467,12 @@ def _reject_constant(token: str) -> Any:
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            # Parsers disagree on which duplicate wins; a hashed document must be unambiguous.
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        # Parsers disagree on which duplicate wins; a hashed document must be unambiguous.
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"duplicate key {duplicate!r}")
     return out
 
 

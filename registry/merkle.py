@@ -33,7 +33,18 @@ from operator import add, attrgetter
 
 from registry.errors import BadInput
 
-__all__ = ["MerkleTree", "build_tree", "expected_path_length", "leaf_index", "verify_path"]
+__all__ = ["MerkleTree", "Steps", "build_tree", "expected_path_length", "leaf_index", "parse_path",
+           "verify_path"]
+
+
+
+class Steps(tuple[tuple[bool, bytes], ...]):
+    """A path as :func:`parse_path` read it: (sibling is on the left, sibling digest) per step.
+
+    The verifier parses each presented path once, then both walks it and finds its position.
+    """
+
+    __slots__ = ()
 
 _DIGEST = 32
 _HEX_DIGITS = "0123456789abcdef"
@@ -47,7 +58,8 @@ _JOINED_PER_LEAF = 3
 # What goes before each leaf's sibling digest at those levels in a full block: the end of the
 # step below (none at the bottom), and the opening of this one, whose side the position fixes.
 _FRAMES = tuple(
-    ([f'{close}{{"right": "'] * (1 << level) + [f'{close}{{"left": "'] * (1 << level)) * (_BLOCK_SIZE >> (level + 1))
+    ([f'{close}{{"right": "'] * (1 << level) + [f'{close}{{"left": "'] * (1 << level))
+    * (_BLOCK_SIZE >> (level + 1))
     for level, close in enumerate(["["] + ['"}, '] * (_JOINED_PER_LEAF - 1))
 )
 # From this many leaves on, half of the lower levels are hashed in a forked process.
@@ -259,23 +271,25 @@ def build_tree(leaves: Sequence[bytes]) -> MerkleTree:
     return MerkleTree._assemble(lefts, rights, root, len(nodes))
 
 
-def verify_path(target_hash: bytes | str, path: Sequence[Mapping[str, str]], root: bytes | str) -> bool:
+def verify_path(
+    target_hash: bytes | str, path: Sequence[Mapping[str, str]] | Steps, root: bytes | str
+) -> bool:
     """Whether walking ``path`` up from ``target_hash`` ends at ``root``.
 
     The arithmetic of ``MerkleTools.validate_proof``, but strict about shape: each step must have
     exactly one of ``left``/``right`` holding 64 lowercase hex digits, so one path has one
     reading. A malformed path raises :class:`~registry.errors.BadInput`; a well-formed one that
     leads elsewhere returns ``False``. This proves membership only: :func:`leaf_index` says
-    *which* leaf.
+    *which* leaf. ``path`` may also be what :func:`parse_path` made of one.
     """
     current = _digest(target_hash, "target hash")
     expected = _digest(root, "root")
-    for sibling_is_left, sibling in _parse_path(path):
+    for sibling_is_left, sibling in _steps_of(path):
         current = _sha256(sibling + current if sibling_is_left else current + sibling).digest()
     return current == expected
 
 
-def leaf_index(path: Sequence[Mapping[str, str]], leaf_count: int) -> int:
+def leaf_index(path: Sequence[Mapping[str, str]] | Steps, leaf_count: int) -> int:
     """The position of the leaf that ``path`` proves, in a tree of ``leaf_count`` leaves.
 
     The verifier reads revocation bits by this position, so it must come from the path and the
@@ -286,9 +300,10 @@ def leaf_index(path: Sequence[Mapping[str, str]], leaf_count: int) -> int:
     :class:`~registry.errors.BadInput`.
 
     With :func:`verify_path` this pins one leaf: a path that reaches the root and has the right
-    shape is, short of a sha256 collision, the tree's own path for that position.
+    shape is, short of a sha256 collision, the tree's own path for that position. ``path`` may
+    also be what :func:`parse_path` made of one.
     """
-    steps = _parse_path(path)
+    steps = _steps_of(path)
     sizes = _level_sizes(leaf_count)
     if len(steps) > len(sizes) - 1:
         raise BadInput(
@@ -465,21 +480,45 @@ def _level_sizes(leaf_count: int) -> list[int]:
     return sizes
 
 
-def _parse_path(path: Sequence[Mapping[str, str]]) -> list[tuple[bool, bytes]]:
-    """Each step as (sibling is on the left, sibling digest); BadInput unless well-formed."""
-    if isinstance(path, (str, bytes, bytearray, Mapping)) or not isinstance(path, Sequence):
-        raise BadInput(f"Merkle path must be a list of steps, not {type(path).__name__}")
-    steps: list[tuple[bool, bytes]] = []
+def parse_path(path: Sequence[Mapping[str, str]]) -> Steps:
+    """Each step as (sibling is on the left, sibling digest); BadInput unless well-formed.
+
+    Well-formed means a list of objects with exactly one key, ``left`` or ``right``, holding 64
+    lowercase hex digits, so that one path has one reading. The digests of a path decoded from
+    JSON are checked and converted all at once; only a path that fails is walked step by step,
+    to name the step at fault.
+    """
+    if type(path) is not list:
+        if isinstance(path, (str, bytes, bytearray, Mapping)) or not isinstance(path, Sequence):
+            raise BadInput(f"Merkle path must be a list of steps, not {type(path).__name__}")
+    sides: list[bool] = []
+    values: list[object] = []
     for position, step in enumerate(path):
-        if not isinstance(step, Mapping) or len(step) != 1:
+        if type(step) is not dict and not isinstance(step, Mapping) or len(step) != 1:
             raise BadInput(f"Merkle path step {position} must be an object with one key, left or right")
         ((side, value),) = step.items()
-        if side not in ("left", "right"):
+        if side == "left":
+            sides.append(True)
+        elif side == "right":
+            sides.append(False)
+        else:
             raise BadInput(f"Merkle path step {position} has key {side!r}; expected left or right")
+        values.append(value)
+    if set(map(type, values)) <= {str} and set(map(len, values)) <= {2 * _DIGEST}:
+        joined = "".join(values)
+        if not joined.strip(_HEX_DIGITS):  # every character a lowercase hex digit
+            raw = bytes.fromhex(joined)
+            return Steps(zip(sides, [raw[k : k + _DIGEST] for k in range(0, len(raw), _DIGEST)]))
+    digests = []
+    for position, value in enumerate(values):  # something is off: find the step and name it
         if not isinstance(value, str):
             raise BadInput(f"Merkle path step {position} must hold a hex string, not {type(value).__name__}")
-        steps.append((side == "left", _digest(value, f"Merkle path step {position}")))
-    return steps
+        digests.append(_digest(value, f"Merkle path step {position}"))
+    return Steps(zip(sides, digests))
+
+
+def _steps_of(path: Sequence[Mapping[str, str]] | Steps) -> Steps:
+    return path if isinstance(path, Steps) else parse_path(path)
 
 
 def _digest(value: bytes | str, what: str) -> bytes:
