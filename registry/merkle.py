@@ -33,8 +33,8 @@ from operator import add, attrgetter
 
 from registry.errors import BadInput
 
-__all__ = ["MerkleTree", "Steps", "build_tree", "expected_path_length", "leaf_index", "parse_path",
-           "verify_path"]
+__all__ = ["MerkleTree", "Steps", "build_tree", "digest_from_hex", "expected_path_length", "leaf_index",
+           "parse_path", "verify_path"]
 
 
 
@@ -491,6 +491,16 @@ def parse_path(path: Sequence[Mapping[str, str]]) -> Steps:
     if type(path) is not list:
         if isinstance(path, (str, bytes, bytearray, Mapping)) or not isinstance(path, Sequence):
             raise BadInput(f"Merkle path must be a list of steps, not {type(path).__name__}")
+    elif set(map(type, path)) <= {dict} and set(map(len, path)) <= {1}:
+        # A path decoded from JSON: one-key objects, read by whole-list operations in C.
+        keys = list(map(next, map(iter, path)))
+        values = list(map(next, map(iter, map(dict.values, path))))
+        if set(keys) <= {"left", "right"} and set(map(type, values)) <= {str} \
+                and set(map(len, values)) <= {2 * _DIGEST}:
+            raw = digest_from_hex("".join(values))
+            if raw is not None:
+                digests = [raw[k : k + _DIGEST] for k in range(0, len(raw), _DIGEST)]
+                return Steps(zip(map("left".__eq__, keys), digests))
     sides: list[bool] = []
     values: list[object] = []
     for position, step in enumerate(path):
@@ -504,11 +514,6 @@ def parse_path(path: Sequence[Mapping[str, str]]) -> Steps:
         else:
             raise BadInput(f"Merkle path step {position} has key {side!r}; expected left or right")
         values.append(value)
-    if set(map(type, values)) <= {str} and set(map(len, values)) <= {2 * _DIGEST}:
-        joined = "".join(values)
-        if not joined.strip(_HEX_DIGITS):  # every character a lowercase hex digit
-            raw = bytes.fromhex(joined)
-            return Steps(zip(sides, [raw[k : k + _DIGEST] for k in range(0, len(raw), _DIGEST)]))
     digests = []
     for position, value in enumerate(values):  # something is off: find the step and name it
         if not isinstance(value, str):
@@ -521,11 +526,25 @@ def _steps_of(path: Sequence[Mapping[str, str]] | Steps) -> Steps:
     return path if isinstance(path, Steps) else parse_path(path)
 
 
+def digest_from_hex(text: str) -> bytes | None:
+    """The bytes that ``text`` spells if it is lowercase hex digits and nothing else, else None.
+
+    ``bytes.fromhex`` checks the digits in C; the white space and upper case it would also take
+    are ruled out by the length and a lower-case comparison (far quicker than ``str.strip``).
+    """
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        return None
+    return raw if 2 * len(raw) == len(text) and text.lower() == text else None
+
+
 def _digest(value: bytes | str, what: str) -> bytes:
     if isinstance(value, str):
-        if len(value) != 2 * _DIGEST or value.strip(_HEX_DIGITS):
+        raw = digest_from_hex(value) if len(value) == 2 * _DIGEST else None
+        if raw is None:
             raise BadInput(f"{what} must be 64 lowercase hex digits without 0x, not {value!r}")
-        return bytes.fromhex(value)
+        return raw
     if isinstance(value, (bytes, bytearray, memoryview)) and len(value) == _DIGEST:
         return bytes(value)
     raise BadInput(f"{what} must be 32 bytes or 64 lowercase hex digits, not {value!r}")

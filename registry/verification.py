@@ -22,7 +22,6 @@ from registry.chain.view import ChainView
 from registry.errors import CredregError
 
 MAX_PATH_STEPS = 64
-_HEX = "0123456789abcdef"
 
 
 class Check(NamedTuple):
@@ -72,7 +71,7 @@ def _hex32(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.lower().removeprefix("0x")
-    return text if len(text) == 64 and not text.strip(_HEX) else None
+    return text if len(text) == 64 and merkle.digest_from_hex(text) is not None else None
 
 
 def _proof_problem(proof: Any) -> str | None:
