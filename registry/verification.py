@@ -108,8 +108,13 @@ def _issuer_id_of(doc: Mapping[str, Any]) -> str | None:
     return None
 
 
-def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime | None = None) -> Verdict:
-    """The verdict on one presented credential. Never raises for bad input: that is a verdict."""
+def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime | None = None,
+           plain: bool = False) -> Verdict:
+    """The verdict on one presented credential. Never raises for bad input: that is a verdict.
+
+    ``plain`` passes on what :func:`credentials.parse_json_with_plainness` said of the text the
+    document came from, so that hashing it need not walk it first.
+    """
     run = _Run()
     now = now or datetime.now(UTC)
 
@@ -134,7 +139,7 @@ def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime |
 
     # integrity: the hash is ours to compute, never taken from the proof (invariant 1)
     try:
-        computed = credentials.target_hash(doc)
+        computed = credentials.target_hash(doc, plain=plain)
     except CredregError as exc:
         return run.verdict("invalid", "integrity", str(exc))
     if computed.hex() != _hex32(proof["targetHash"]):

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -188,8 +189,9 @@ Config = Annotated[Settings, Depends(get_settings)]
 Meter = Annotated[Metrics, Depends(get_metrics)]
 
 
-async def _read_json(request: Request, limit: int) -> Any:
-    """The body parsed as JSON, refusing more than ``limit`` bytes before reading them."""
+async def _read_json(request: Request, limit: int) -> tuple[Any, bool]:
+    """The body parsed as JSON, and whether it is plain JSON (see parse_json_with_plainness),
+    refusing more than ``limit`` bytes before reading them."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"body of {int(declared):,} bytes is over the {limit:,}-byte limit")
@@ -199,7 +201,7 @@ async def _read_json(request: Request, limit: int) -> Any:
         if len(body) > limit:
             raise HTTPException(413, f"body is over the {limit:,}-byte limit")
     try:
-        return credentials.parse_json(bytes(body), "request body")
+        return credentials.parse_json_with_plainness(bytes(body), "request body")
     except CredregError as exc:  # not JSON, duplicate keys, NaN, nested too deeply
         raise HTTPException(422, str(exc)) from None
 
@@ -227,10 +229,10 @@ def _api_router() -> APIRouter:
     async def verify_one(request: Request, view: View, settings: Config, metrics: Meter) -> Response:
         """Verify one credential. 200 with the verdict, whatever it is; 503 when the chain cannot be read."""
         started = time.perf_counter()
-        doc = await _read_json(request, settings.max_body_bytes)
+        doc, plain = await _read_json(request, settings.max_body_bytes)
         if not isinstance(doc, dict):
             raise HTTPException(422, "the body must be a JSON object: one credential")
-        verdict = verify(doc, view, confirmations=settings.confirmations)
+        verdict = verify(doc, view, confirmations=settings.confirmations, plain=plain)
         metrics.verifications.labels(verdict.status).inc()
         metrics.latency.labels("verify").observe(time.perf_counter() - started)
         code = 503 if verdict.status == "unverifiable" and not view.health().ok else 200
@@ -242,12 +244,13 @@ def _api_router() -> APIRouter:
     async def verify_batch(request: Request, view: View, settings: Config, metrics: Meter) -> Response:
         """Verify up to 1,000 credentials; the verdicts come back in the same order."""
         started = time.perf_counter()
-        docs = await _read_json(request, settings.max_batch_body_bytes)
+        docs, plain = await _read_json(request, settings.max_batch_body_bytes)
         if not isinstance(docs, list):
             raise HTTPException(422, "the body must be a JSON array of credentials")
         if len(docs) > settings.max_batch:
             raise HTTPException(413, f"{len(docs):,} credentials; at most {settings.max_batch:,} per batch")
-        verdicts = [verify(doc, view, confirmations=settings.confirmations) for doc in docs]
+        now = datetime.now(UTC)  # one instant for the whole batch
+        verdicts = [verify(doc, view, confirmations=settings.confirmations, now=now, plain=plain) for doc in docs]
         for status, count in collections.Counter(v.status for v in verdicts).items():
             metrics.verifications.labels(status).inc(count)
         metrics.latency.labels("batch").observe(time.perf_counter() - started)

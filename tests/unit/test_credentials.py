@@ -775,3 +775,35 @@ def test_canonical_bytes_equal_rfc8785_on_tricky_strings_and_keys():
     doc = {"\u00e9": 1, "z": "\u2028\u2029\x7f\x00\x1f\"\\/", "a": ["\U0001f600", "\ue000"], "\U0001f600": 2,
            "\ue000": 3, "n": -(2**53) + 1, "f": 1e21, "g": 0.1, "h": -0.0}
     assert canonical_bytes(doc) == _rfc8785.dumps(doc)
+
+
+# --- what the parser says is plain is plain: the verifier hashes it without walking it -------
+_json_numbers = _st.recursive(
+    _st.none() | _st.booleans() | _st.integers() | _st.floats(allow_nan=False, allow_infinity=False)
+    | _st.text(max_size=6),
+    lambda children: _st.lists(children, max_size=3) | _st.dictionaries(_st.text(max_size=4), children, max_size=3),
+    max_leaves=12,
+)
+
+
+@_settings(max_examples=400, deadline=None)
+@_given(_st.dictionaries(_st.text(max_size=4), _json_numbers, max_size=5), _st.booleans(), _st.booleans())
+def test_parse_json_with_plainness_never_calls_a_document_plain_that_is_not(doc, ascii_only, as_bytes):
+    from registry.credentials import _plain, canonical_bytes, parse_json_with_plainness
+
+    text = json.dumps(doc, ensure_ascii=ascii_only)
+    value, plain = parse_json_with_plainness(text.encode() if as_bytes else text, "test")
+    assert value == doc
+    if plain:
+        assert _plain(value)
+        value.pop("proof", None)
+        assert canonical_bytes(value, plain=True) == _rfc8785.dumps(value)
+
+
+def test_parse_json_with_plainness_reads_the_signs_of_a_document_that_is_not():
+    from registry.credentials import parse_json_with_plainness
+
+    assert parse_json_with_plainness(b'{"a": [1, "x", {"b": null}]}', "t") == ({"a": [1, "x", {"b": None}]}, True)
+    for text in ('{"a": 1.5}', '{"a": 1e3}', '{"a": 9007199254740992}', '{"\\u00e9": 1}', '{"a": "\\u0041"}',
+                 '{"é": 1}', '["é"]'):
+        assert parse_json_with_plainness(text, "t")[1] is False, text
