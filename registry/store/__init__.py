@@ -271,7 +271,7 @@ class Store:
                     .order_by(credentials.c.leaf_index)).all()
                 if not rows:
                     return
-                yield from (tuple(r) for r in rows)
+                yield from rows  # rows unpack like tuples
                 start += chunk
 
     def journal(self, limit: int = 20) -> list[dict[str, Any]]:
