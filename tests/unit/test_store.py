@@ -37,6 +37,21 @@ def test_batching_assigns_leaves_in_queue_order_and_release_requeues(tmp_path):
     assert again.id == batch.id and again.state == "built" and again.error is None
 
 
+def test_leaves_follow_queue_order_whether_or_not_an_issuers_ids_are_consecutive(tmp_path):
+    store = Store.open(tmp_path)
+    # a's ids are consecutive (1-3) then interleaved with b's (4-9): both ways of numbering leaves run.
+    store.enqueue(_items(3))
+    for i in range(3):
+        store.enqueue(_items(1, start=10 + i) + _items(1, did="did:web:b", start=20 + i))
+    for did, expected in (("did:web:a", [0, 1, 2, 10, 11, 12]), ("did:web:b", [20, 21, 22])):
+        rows = store.queued_hashes(did, 100)
+        batch = store.create_batch([r for r, _ in rows], did[-1] * 64, issuer_did=did, signer="0x" + "1" * 40,
+                                   chain_id=1, registry="0x" + "2" * 40, out_dir=str(tmp_path))
+        assert [d[0] for d in store.batch_documents(batch.id)] == list(range(len(expected)))
+        assert [d[3] for d in store.batch_documents(batch.id)] == ['{"n":%d}' % i for i in expected]
+    assert store.queued_hashes("did:web:a", 1) == [] and store.counts() == {"batched": 9}
+
+
 def test_migration_0002_moves_documents_out_of_credentials(tmp_path):
     from alembic import command
     from alembic.config import Config
