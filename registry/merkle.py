@@ -27,6 +27,7 @@ import hashlib
 import mmap
 import os
 import threading
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from itertools import repeat
 from operator import add, attrgetter
@@ -471,13 +472,14 @@ def _open_promoted(text: str) -> str:
     return "[]" if text == "]" else "[" + text[2:]
 
 
-def _level_sizes(leaf_count: int) -> list[int]:
+@lru_cache(maxsize=1024, typed=True)  # one per batch size; the verifier asks per credential
+def _level_sizes(leaf_count: int) -> tuple[int, ...]:
     if isinstance(leaf_count, bool) or not isinstance(leaf_count, int) or leaf_count < 1:
         raise BadInput(f"leaf count must be a positive integer, not {leaf_count!r}")
     sizes = [leaf_count]
     while sizes[-1] > 1:
         sizes.append((sizes[-1] + 1) // 2)
-    return sizes
+    return tuple(sizes)
 
 
 def parse_path(path: Sequence[Mapping[str, str]]) -> Steps:

@@ -243,17 +243,18 @@ class Indexer:
 
 
 class IndexedView:
-    """A ChainView over one snapshot of the index, taken when the view is made: a verification
-    never mixes two states of the chain."""
+    """A ChainView over one snapshot of the index, and its health, taken when the view is made:
+    a verification never mixes two states of the chain, and a batch of a thousand asks once."""
 
     def __init__(self, indexer: Indexer) -> None:
         self._indexer = indexer
         self._snap = indexer.snapshot
+        self._health = indexer.health()
         self.registry = indexer.registry
         self.chain_id = indexer.chain_id or -1
 
     def health(self) -> ViewHealth:
-        return self._indexer.health()
+        return self._health
 
     def root(self, root: str) -> RootRecord | None:
         return self._snap.roots.get(root)
