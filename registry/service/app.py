@@ -136,6 +136,8 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # What is alive now (the framework, the app) lives as long as the process: the collector
         # need not walk it again on every full collection a 1,000-credential batch sets off.
+        # Garbage goes first, so none of it is frozen with them.
+        gc.collect()
         gc.freeze()
         if view is not None:
             app.state.views, app.state.indexer = (lambda: view), None
