@@ -32,6 +32,7 @@ from web3.exceptions import TransactionNotFound, Web3RPCError
 from registry.chain.client import (Fees, IssuerRecord, RegistryClient, build_transaction, fees as current_fees,
                                    guarded)
 from registry.errors import BadInput, ChainError, CredregError
+from registry.files import AtomicDirectory
 from registry.merkle import MerkleTree, build_tree
 from registry.store import Batch, Store
 
@@ -406,21 +407,15 @@ def _write_range(spec: _WriteSpec, tree: MerkleTree, start: int, stop: int,
     store = Store(create_engine(spec.store_url))
     step = max(1, (stop - start) // 10)
     # Per file, only what differs is computed: this loop runs a million times a night.
-    directory, head, suffix = os.path.join(spec.out_dir, ""), spec.proof_head, f".{os.getpid()}.tmp"
-    proof_json, flags = tree.proof_json, os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    for n, (leaf, cid, target, doc) in enumerate(store.batch_documents(spec.batch_id, start, stop)):
-        name = directory + credential_file_name(cid)
-        tmp = name + suffix
-        fd = os.open(tmp, flags, 0o644)
-        try:
-            os.write(fd, f'{doc[:-1]},"proof":{head}"targetHash":"{target}","path":{proof_json(leaf)}}}}}\n'.encode())
-        finally:
-            os.close(fd)
-        os.replace(tmp, name)
-        if n == (stop - start) // 2:
-            _checkpoint("writing")
-        if say and stop - start >= 10_000 and n and n % step == 0:
-            say(f"  files: {n * 100 // (stop - start)} % of {stop - start:,}")
+    head, proof_json = spec.proof_head, tree.proof_json
+    with AtomicDirectory(spec.out_dir) as out:
+        for n, (leaf, cid, target, doc) in enumerate(store.batch_documents(spec.batch_id, start, stop)):
+            out.write(credential_file_name(cid),
+                      f'{doc[:-1]},"proof":{head}"targetHash":"{target}","path":{proof_json(leaf)}}}}}\n'.encode())
+            if n == (stop - start) // 2:
+                _checkpoint("writing")
+            if say and stop - start >= 10_000 and n and n % step == 0:
+                say(f"  files: {n * 100 // (stop - start)} % of {stop - start:,}")
     store.engine.dispose()
 
 
