@@ -507,8 +507,11 @@ def parse_json_with_plainness(text: str | bytes, source: str) -> tuple[Any, bool
         return value
 
     value = _parse_json(text, source, parse_float=fraction, parse_int=integer)
-    escape = b"\\u" if isinstance(text, (bytes, bytearray)) else "\\u"
-    return value, plain and text.isascii() and escape not in text
+    if isinstance(text, (bytes, bytearray)):
+        # No NUL byte: UTF-16 and UTF-32 (which json.loads also reads) spell ASCII with NULs,
+        # and could hide other characters and escapes in bytes that each look like ASCII.
+        return value, plain and text.isascii() and b"\x00" not in text and b"\\u" not in text
+    return value, plain and text.isascii() and "\\u" not in text
 
 
 def _parse_json(text: str | bytes, source: str, **hooks: Any) -> Any:

@@ -807,3 +807,7 @@ def test_parse_json_with_plainness_reads_the_signs_of_a_document_that_is_not():
     for text in ('{"a": 1.5}', '{"a": 1e3}', '{"a": 9007199254740992}', '{"\\u00e9": 1}', '{"a": "\\u0041"}',
                  '{"é": 1}', '["é"]'):
         assert parse_json_with_plainness(text, "t")[1] is False, text
+    # UTF-16 spells an escape, or a character such as U+4E00, in bytes that each look like ASCII.
+    for text in ('{"\\ue000": 1, "\\ud83d\\ude00": 2}', '{"\u4e00": 1}', '{"a": 1}'):
+        for encoding in ("utf-16-le", "utf-16-be", "utf-32-le"):
+            assert parse_json_with_plainness(text.encode(encoding), "t")[1] is False, (text, encoding)
