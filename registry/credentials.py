@@ -479,16 +479,11 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def parse_json(text: str | bytes, source: str) -> Any:
-    """Strict JSON: duplicate keys and NaN/Infinity rejected, since the hash must mean the same
-    to every parser. Errors (InvalidCredential) name ``source``, line and column."""
-    return _parse_json(text, source)
-
-
 def parse_json_with_plainness(text: str | bytes, source: str) -> tuple[Any, bool]:
-    """:func:`parse_json`, and whether everything in the text is plain JSON in ``_plain``'s sense.
+    """Strict JSON, and whether everything in the text is plain JSON in ``_plain``'s sense.
 
-    That is known for free while parsing: no number with a fraction or exponent, every integer
+    Strict: duplicate keys and NaN/Infinity are rejected, since the hash must mean the same to
+    every parser; errors (InvalidCredential) name ``source``, line and column. Plainness is known for free while parsing: no number with a fraction or exponent, every integer
     within ±(2**53 - 1), and ASCII text without ``\\u`` escapes (so every key is ASCII). The
     verifier passes it on to :func:`target_hash`, sparing a walk of each credential it hashes.
     """
