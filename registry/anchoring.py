@@ -407,16 +407,24 @@ def _write_range(spec: _WriteSpec, tree: MerkleTree, start: int, stop: int,
     store = Store(create_engine(spec.store_url))
     step = max(1, (stop - start) // 10)
     # Per file, only what differs is computed: this loop runs a million times a night.
-    head, proof_json = spec.proof_head, tree.proof_json
+    head, written = spec.proof_head, 0
+    rows = store.batch_documents(spec.batch_id, start, stop)
     with AtomicDirectory(spec.out_dir) as out:
-        for n, (leaf, cid, target, doc) in enumerate(store.batch_documents(spec.batch_id, start, stop)):
+        # The store yields leaves in order, as the tree hands out their paths.
+        for n, ((leaf, cid, target, doc), path) in enumerate(zip(rows, tree.proofs_json(start, stop))):
+            if leaf != start + n:
+                break
             out.write(credential_file_name(cid),
-                      f'{doc[:-1]},"proof":{head}"targetHash":"{target}","path":{proof_json(leaf)}}}}}\n'.encode())
+                      f'{doc[:-1]},"proof":{head}"targetHash":"{target}","path":{path}}}}}\n'.encode())
+            written = n + 1
             if n == (stop - start) // 2:
                 _checkpoint("writing")
             if say and stop - start >= 10_000 and n and n % step == 0:
                 say(f"  files: {n * 100 // (stop - start)} % of {stop - start:,}")
     store.engine.dispose()
+    if written != stop - start:
+        raise CredregError(f"batch {spec.batch_id}: the store has no credential at leaf {start + written}; "
+                           "the batch cannot be written until it does")
 
 
 def _write_parallel(spec: _WriteSpec, tree: MerkleTree, count: int, workers: int,

@@ -8,12 +8,14 @@ last node of a level with an odd count is promoted unchanged (its path gets no s
 A path is a list of ``{"left": hex}`` / ``{"right": hex}`` steps, leaf first, each naming the
 side on which the *sibling* sits.
 
-MerkleTools builds every proof node by node in Python. Here a tree keeps each level as two byte
-strings (its left and right children); paths are rendered as JSON text for a block of 1,024
+MerkleTools builds every proof node by node in Python. Here a tree keeps each level as two runs
+of bytes (its left and right children) in one buffer; paths are rendered as JSON text for a block of 1,024
 leaves at a time, with whole-string operations (one hex conversion, one replace and one split
 per level and side) and one join per leaf; the part of a path above a block is rendered once
-per tree; and a large tree hashes half of its lower levels in a forked process when a CPU is
-idle. ``bench/merkle.py`` measures both side by side.
+per tree; a caller that wants every path (the anchoring job) takes them in order from
+:meth:`MerkleTree.proofs_json`; and a large tree hashes half of its lower levels in a forked
+process, straight into a shared buffer, when a CPU is idle. ``bench/merkle.py`` measures both
+side by side.
 
 Because pairs are unsorted, a path also encodes where its leaf sits. :func:`leaf_index` recovers
 that position from the path and the leaf count recorded on chain, which is how the verifier finds
@@ -28,8 +30,8 @@ import mmap
 import os
 import threading
 from functools import lru_cache
-from collections.abc import Mapping, Sequence
-from itertools import repeat
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import chain, islice, repeat
 from operator import add, attrgetter
 
 from registry.errors import BadInput
@@ -67,6 +69,8 @@ _FRAMES = tuple(
 _FORK_FROM = 1 << 16
 
 _sha256 = hashlib.sha256
+# A level's children: views into the buffer the tree was hashed into (bytes once unpickled).
+_Bytes = bytes | memoryview
 
 
 class MerkleTree:
@@ -86,7 +90,7 @@ class MerkleTree:
         raise TypeError("build a MerkleTree with registry.merkle.build_tree(leaves)")
 
     @classmethod
-    def _assemble(cls, lefts: list[bytes], rights: list[bytes], root: bytes, count: int) -> MerkleTree:
+    def _assemble(cls, lefts: Sequence[_Bytes], rights: Sequence[_Bytes], root: bytes, count: int) -> MerkleTree:
         tree = object.__new__(cls)
         object.__setattr__(tree, "_root", root)
         object.__setattr__(tree, "_paths", _PathTexts(tuple(lefts), tuple(rights), count))
@@ -98,7 +102,8 @@ class MerkleTree:
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         # For a spawned worker process: the level bytes travel, the rendering cache does not.
         paths = self._paths
-        return MerkleTree._assemble, (list(paths.lefts), list(paths.rights), self._root, paths.count)
+        return MerkleTree._assemble, ([bytes(x) for x in paths.lefts], [bytes(x) for x in paths.rights],
+                                      self._root, paths.count)
 
     def __repr__(self) -> str:
         return f"MerkleTree(leaf_count={self.leaf_count}, root={self.root_hex!r})"
@@ -148,6 +153,24 @@ class MerkleTree:
         """,
     )
 
+    def proofs_json(self, start: int = 0, stop: int | None = None) -> Iterator[str]:
+        """The paths of leaves ``start`` to ``stop`` (default: all) as JSON text, in leaf order.
+
+        Each text equals ``proof_json(index)``. This is the form for a caller that wants every
+        path, as the anchoring job does: blocks are rendered one after another and handed out
+        without a call or a look-up per leaf, and none is kept once it has been handed out.
+        """
+        count = self._paths.count
+        stop = count if stop is None else stop
+        if not (isinstance(start, int) and isinstance(stop, int) and 0 <= start <= stop <= count):
+            raise IndexError(f"leaf range {start!r}:{stop!r} is out of range for {count} leaves")
+        if start == stop:
+            return iter(())
+        blocks = range(start >> _BLOCK_BITS, ((stop - 1) >> _BLOCK_BITS) + 1)
+        texts = chain.from_iterable(map(self._paths._render_block, blocks))
+        skip = start & _BLOCK_MASK
+        return islice(texts, skip, skip + stop - start)
+
 
 class _PathTexts(dict[int, str]):
     """Leaf index -> JSON path text, holding one block of leaves; renders whatever is missing.
@@ -159,7 +182,7 @@ class _PathTexts(dict[int, str]):
 
     __slots__ = ("lefts", "rights", "count", "_above")
 
-    def __init__(self, lefts: tuple[bytes, ...], rights: tuple[bytes, ...], count: int) -> None:
+    def __init__(self, lefts: tuple[_Bytes, ...], rights: tuple[_Bytes, ...], count: int) -> None:
         super().__init__()
         self.lefts, self.rights, self.count = lefts, rights, count
         above = ["]"]
@@ -340,8 +363,9 @@ def _checked_leaves(leaves: Sequence[bytes]) -> list[bytes]:
         raise BadInput(f"Merkle leaves must be a sequence of 32-byte digests, not {type(leaves).__name__}")
     if not leaves:
         raise BadInput("cannot build a Merkle tree without leaves: the batch is empty")
-    # Whole-list checks run in C; only a batch that fails them is walked leaf by leaf.
-    if set(map(type, leaves)) == {bytes} and set(map(len, leaves)) == {_DIGEST}:
+    # Whole-list checks run in C (counting compares by identity first, quicker than a set);
+    # only a batch that fails them is walked leaf by leaf.
+    if list(map(type, leaves)).count(bytes) == len(leaves) and list(map(len, leaves)).count(_DIGEST) == len(leaves):
         return leaves if type(leaves) is list else list(leaves)
     nodes = list(leaves)
     for position, leaf in enumerate(nodes):
@@ -354,80 +378,106 @@ def _checked_leaves(leaves: Sequence[bytes]) -> list[bytes]:
     return nodes
 
 
-def _climb(nodes: list[bytes], levels: int) -> tuple[list[bytes], list[bytes], list[bytes]]:
-    """Hash ``levels`` levels up from ``nodes`` (fewer if one node remains).
+def _level_spans(count: int) -> tuple[list[tuple[int, int, int]], int]:
+    """Where each level's left and right children sit in the one buffer that holds every level:
+    (start of the lefts, start of the rights, end) per level from the leaves up, and the size."""
+    spans, offset = [], 0
+    while count > 1:
+        lefts, rights = (count + 1) // 2, count // 2
+        spans.append((offset, offset + lefts * _DIGEST, offset + (lefts + rights) * _DIGEST))
+        offset += (lefts + rights) * _DIGEST
+        count = lefts
+    return spans, offset
 
-    Returns each level's left and right children as byte strings, and the nodes reached.
+
+def _climb(nodes: list[bytes], out: memoryview, spans: Sequence[tuple[int, int, int]],
+           first: int = 0) -> list[bytes]:
+    """Hash up through the levels of ``spans`` from ``nodes``, which start at position ``first``
+    (even) of the lowest of them; each level's children go to their places in ``out``.
+
+    Returns the nodes reached. A part of a level (``first`` > 0) must have the pairs the whole
+    level has there, which :func:`_hash_tree` ensures by where it cuts.
     """
-    lefts: list[bytes] = []
-    rights: list[bytes] = []
-    for _ in range(levels):
-        if len(nodes) < 2:
-            break
+    for lefts_at, rights_at, _ in spans:
         left, right = nodes[0::2], nodes[1::2]
-        lefts.append(b"".join(left))
-        rights.append(b"".join(right))
+        at = (first >> 1) * _DIGEST
+        out[lefts_at + at : lefts_at + at + len(left) * _DIGEST] = b"".join(left)
+        out[rights_at + at : rights_at + at + len(right) * _DIGEST] = b"".join(right)
         parents = [_sha256(a + b).digest() for a, b in zip(left, right)]
         if len(left) > len(right):
             parents.append(left[-1])  # the unpaired last node is promoted unchanged
-        nodes = parents
-    return lefts, rights, nodes
+        nodes, first = parents, first >> 1
+    return nodes
 
 
-def _hash_tree(nodes: list[bytes], fork: bool) -> tuple[list[bytes], list[bytes], bytes]:
+def _hash_tree(nodes: list[bytes], fork: bool) -> tuple[list[_Bytes], list[_Bytes], bytes]:
     """All levels of the tree over ``nodes``; with ``fork``, the lower ones in two processes.
 
-    The leaves are cut at a multiple of 2**low, so both parts have the same pairs, parities and
-    promotions as the whole tree up to level ``low``; the few levels above are hashed here.
+    Every level's children go into one buffer, shared with the child process when there is
+    one, so its half lands in place and nothing is copied back. The leaves are cut at a
+    multiple of 2**low, so both parts have the same pairs, parities and promotions as the whole
+    tree up to level ``low``; the few levels above are hashed here.
     """
+    _reap()
+    spans, size = _level_spans(len(nodes))
     low = len(nodes).bit_length() - 5
     cut = ((len(nodes) >> low) >> 1) << low if fork and low > 0 else 0
     if not cut:
-        lefts, rights, top = _climb(nodes, len(nodes).bit_length())
-        return lefts, rights, top[0]
-    sizes = _part_sizes(len(nodes) - cut, low)
-    shared = mmap.mmap(-1, sum(sizes))
+        buffer = memoryview(bytearray(size))
+        top = _climb(nodes, buffer, spans)
+        return _halves(buffer, spans, top[0])
+    # The child's nodes at level `low` go after the levels, for the parent to climb on from.
+    part_top = -(-(len(nodes) - cut) >> low)
+    shared = mmap.mmap(-1, size + part_top * _DIGEST)
+    if hasattr(shared, "madvise") and hasattr(mmap, "MADV_HUGEPAGE"):
+        shared.madvise(mmap.MADV_HUGEPAGE)  # far fewer page faults, which are dear on a VM
+    buffer = memoryview(shared)
+    done_read, done_write = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child, which reports through `shared`
         status = 1
         try:
-            part_lefts, part_rights, part_top = _climb(nodes[cut:], low)
-            shared[:] = b"".join([*(x for pair in zip(part_lefts, part_rights) for x in pair),
-                                  *part_top])
+            os.close(done_read)
+            reached = _climb(nodes[cut:], buffer, spans[:low], cut)
+            buffer[size:] = b"".join(reached)
+            os.write(done_write, b"\x00")
             status = 0
         finally:
             os._exit(status)
+    os.close(done_write)
     try:
-        lefts, rights, top = _climb(nodes[:cut], low)
+        top = _climb(nodes[:cut], buffer, spans[:low])
     finally:
-        _, status = os.waitpid(child, 0)
-    if status == 0:
-        offset = 0
-        chunks = []
-        for size in sizes:
-            chunks.append(shared[offset : offset + size])
-            offset += size
-        shared.close()
-        part_top = chunks.pop()
-        top += [part_top[k : k + _DIGEST] for k in range(0, len(part_top), _DIGEST)]
+        # The child says it is done before it exits, so its exit need not be waited for here.
+        child_done = os.read(done_read, 1) == b"\x00"
+        os.close(done_read)
+        _unreaped.append(child)
+    if child_done:
+        top += [buffer[k : k + _DIGEST].tobytes() for k in range(size, len(buffer), _DIGEST)]
     else:  # the child failed (out of memory, killed): do its half here
-        shared.close()
-        part_lefts, part_rights, part_top_nodes = _climb(nodes[cut:], low)
-        chunks = [x for pair in zip(part_lefts, part_rights) for x in pair]
-        top += part_top_nodes
-    lefts = [mine + theirs for mine, theirs in zip(lefts, chunks[0::2])]
-    rights = [mine + theirs for mine, theirs in zip(rights, chunks[1::2])]
-    upper_lefts, upper_rights, top = _climb(top, len(top).bit_length())
-    return lefts + upper_lefts, rights + upper_rights, top[0]
+        top += _climb(nodes[cut:], buffer, spans[:low], cut)
+    top = _climb(top, buffer, spans[low:])
+    return _halves(buffer[:size], spans, top[0])
 
 
-def _part_sizes(count: int, levels: int) -> list[int]:
-    """Byte sizes of what ``_climb(part of count nodes, levels)`` yields, in the order sent."""
-    sizes = []
-    for _ in range(levels):
-        sizes += [(count + 1) // 2 * _DIGEST, count // 2 * _DIGEST]
-        count = (count + 1) // 2
-    return sizes + [count * _DIGEST]
+def _halves(buffer: memoryview, spans: list[tuple[int, int, int]], root: bytes
+            ) -> tuple[list[_Bytes], list[_Bytes], bytes]:
+    """Each level's lefts and rights as read-only views into ``buffer``, and the root."""
+    buffer = buffer.toreadonly()
+    return [buffer[a:b] for a, b, _ in spans], [buffer[b:c] for _, b, c in spans], root
+
+
+_unreaped: list[int] = []
+
+
+def _reap() -> None:
+    """Collect the hashing children that have exited since (they exit right after reporting)."""
+    for pid in list(_unreaped):
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                _unreaped.remove(pid)
+        except ChildProcessError:
+            _unreaped.remove(pid)
 
 
 def _can_fork(count: int) -> bool:
@@ -451,7 +501,7 @@ def _idle_cpus() -> float:
     return cpus - max(busy, 1.0) + 0.5
 
 
-def _render(siblings: bytes, head: str) -> list[str]:
+def _render(siblings: _Bytes, head: str) -> list[str]:
     """Each 32-byte sibling as the JSON text ``head + hex + '"}'``, in three whole-string passes."""
     if not siblings:
         return []

@@ -104,6 +104,24 @@ def test_proof_json_is_json_dumps_of_proof_in_any_order_of_calls(count):
     assert all(json.loads(text) == tree.proof(i) for i, text in enumerate(expected))
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 1023, 1024, 1025, 3001])
+def test_proofs_json_hands_out_every_path_of_a_range_in_leaf_order(count):
+    tree = build_tree(_leaves(count))
+    expected = [json.dumps(tree.proof(i)) for i in range(count)]
+    assert list(tree.proofs_json()) == expected
+    edges = {0, 1, count // 2, 1023, 1024, 1025, 2048, count - 1, count}
+    for start in sorted(e for e in edges if e <= count):
+        for stop in sorted(e for e in edges | {start} if start <= e <= count):
+            assert list(tree.proofs_json(start, stop)) == expected[start:stop], (start, stop)
+
+
+def test_proofs_json_refuses_a_range_outside_the_tree():
+    tree = build_tree(_leaves(10))
+    for start, stop in [(-1, 3), (0, 11), (5, 4), (0.0, 3), (0, "3")]:
+        with pytest.raises(IndexError, match="out of range for 10 leaves"):
+            tree.proofs_json(start, stop)
+
+
 def test_large_tree_hashed_in_two_processes_matches_one_process_and_merkletools():
     leaves = _leaves(70_001)
     assert merkle._hash_tree(leaves, fork=True) == merkle._hash_tree(leaves, fork=False)
@@ -115,10 +133,10 @@ def test_large_tree_hashed_in_two_processes_matches_one_process_and_merkletools(
 def test_a_failed_hashing_child_is_made_up_for_in_the_parent(monkeypatch):
     parent, real_climb = os.getpid(), merkle._climb
 
-    def climb_that_dies_in_the_child(nodes, levels):
+    def climb_that_dies_in_the_child(*args):
         if os.getpid() != parent:
             raise MemoryError("simulated")
-        return real_climb(nodes, levels)
+        return real_climb(*args)
 
     leaves = _leaves(1 << 16)
     expected = merkle._hash_tree(leaves, fork=False)
