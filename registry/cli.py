@@ -571,6 +571,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A presented file can quote text that is not Unicode (a lone surrogate spelled as a JSON
+    # escape) into a verdict; print it escaped rather than fail with the answer half-written.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)  # usage errors exit 2 (argparse)
     ctx = Context(args)

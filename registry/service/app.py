@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from pydantic_core import PydanticSerializationError, to_json
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -208,6 +209,17 @@ async def _read_json(request: Request, limit: int) -> tuple[Any, bool]:
         raise HTTPException(422, str(exc)) from None
 
 
+def _json_response(content: Any, status_code: int = 200) -> Response:
+    """``content`` as a JSON response, written by pydantic-core (FastAPI's own serializer), which
+    is about three times quicker than ``json.dumps`` on verdicts. Text quoted from a document that
+    is not Unicode (a lone surrogate, which a JSON escape can spell) goes out escaped."""
+    try:
+        body = to_json(content)
+    except PydanticSerializationError:
+        body = json.dumps(content, separators=(",", ":")).encode()
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
 def _log(route: str, verdicts: list[Verdict], started: float, code: int) -> None:
     # No personal data: statuses and timing only, never the credential or its subject.
     if not log.isEnabledFor(logging.INFO):
@@ -239,7 +251,7 @@ def _api_router() -> APIRouter:
         metrics.latency.labels("verify").observe(time.perf_counter() - started)
         code = 503 if verdict.status == "unverifiable" and not view.health().ok else 200
         _log("verify", [verdict], started, code)
-        return JSONResponse(verdict.as_dict(), status_code=code)
+        return _json_response(verdict.as_dict(), status_code=code)
 
     @router.post("/verify/batch", response_model=list[VerdictModel], openapi_extra={"requestBody": _BATCH_BODY},
                  responses={413: {"description": "body or batch too large"}, 422: {"description": "not a JSON array"}})
@@ -257,7 +269,7 @@ def _api_router() -> APIRouter:
             metrics.verifications.labels(status).inc(count)
         metrics.latency.labels("batch").observe(time.perf_counter() - started)
         _log("batch", verdicts, started, 200)
-        return JSONResponse([v.as_dict() for v in verdicts])
+        return _json_response([v.as_dict() for v in verdicts])
 
     @router.get("/issuers", response_model=list[IssuerRecordModel], tags=["registry"])
     def issuers(view: View) -> list[dict[str, Any]]:

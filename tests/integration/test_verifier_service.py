@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -94,6 +96,38 @@ def test_wrong_types_give_an_invalid_verdict(service, world, wrong):
     code, verdict = verify_http(service, doc)
     assert (code, verdict["status"], failed_check(verdict)) == (200, "invalid", "format")
     assert verdict["issuer"] is None and verdict["anchor"] is None
+
+
+# A lone surrogate (JSON "\ud800") is valid JSON but not Unicode. The document's own fields
+# cannot carry one past the integrity check (RFC 8785 refuses it), but the proof's are quoted in
+# verdicts: the answer must escape it, not fail to encode it.
+UNENCODABLE = {
+    "registry": (setter(("proof", "anchor", "registry"), "0x\ud800"), "anchor", True),
+    "issuer": (setter(("issuer", "id"), "did:web:\ud800"), "integrity", False),
+}
+
+
+@pytest.mark.parametrize("field", UNENCODABLE)
+def test_text_that_is_not_unicode_is_sent_back_escaped_not_as_a_server_error(service, world, tmp_path, field):
+    edit, check, quoted = UNENCODABLE[field]
+    doc = world.doc("sql")
+    edit(doc)
+    body = json.dumps(doc)  # ASCII: the surrogate travels as the escape \ud800
+    response = post(service, "/v1/verify", body)
+    assert response.status_code == 200 and failed_check(response.json()) == check
+    assert ("\\ud800" in response.text) == quoted
+    batch = post(service, "/v1/verify/batch", f"[{body}, {json.dumps(world.doc('sql'))}]")
+    assert batch.status_code == 200 and [v["status"] for v in batch.json()] == ["invalid", "valid"]
+    code, verdict = cli_verify(world, None, tmp_path, raw=body)
+    assert code == 1 and failed_check(verdict) == check
+    # And as text, in a real process whose standard output encodes UTF-8 strictly.
+    (tmp_path / "presented.json").write_text(body)
+    env = {**os.environ, "CREDREG_RPC_URL": world.url, "CREDREG_REGISTRY": world.registry.address,
+           "PYTHONIOENCODING": "utf-8"}
+    done = subprocess.run([sys.executable, "-m", "registry.cli", "verify", str(tmp_path / "presented.json")],
+                          env=env, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
+    assert (done.returncode, done.stderr) == (1, "") and done.stdout.startswith("INVALID")
+    assert ("\\ud800" in done.stdout) == quoted
 
 
 # ---------------------------------------------------------------------------- sizes
