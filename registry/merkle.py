@@ -32,7 +32,7 @@ import threading
 from functools import lru_cache
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import chain, islice, repeat
-from operator import add, attrgetter
+from operator import add, attrgetter, itemgetter, lshift, lt, or_, rshift
 
 from registry.errors import BadInput
 
@@ -329,6 +329,12 @@ def leaf_index(path: Sequence[Mapping[str, str]] | Steps, leaf_count: int) -> in
     """
     steps = _steps_of(path)
     sizes = _level_sizes(leaf_count)
+    if len(steps) == len(sizes) - 1:
+        # Most paths have a step at every level: then the sides spell the position in binary,
+        # which holds if no node on the way up is the promoted last one of its level.
+        index = sum(map(lshift, map(itemgetter(0), steps), range(len(steps))))
+        if all(map(lt, map(or_, map(rshift, repeat(index), range(len(steps))), repeat(1)), sizes)):
+            return index
     if len(steps) > len(sizes) - 1:
         raise BadInput(
             f"Merkle path has {len(steps)} steps; a tree of {leaf_count} leaves has at most {len(sizes) - 1}"

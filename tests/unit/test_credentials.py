@@ -811,3 +811,15 @@ def test_parse_json_with_plainness_reads_the_signs_of_a_document_that_is_not():
     for text in ('{"\\ue000": 1, "\\ud83d\\ude00": 2}', '{"\u4e00": 1}', '{"a": 1}'):
         for encoding in ("utf-16-le", "utf-16-be", "utf-32-le"):
             assert parse_json_with_plainness(text.encode(encoding), "t")[1] is False, (text, encoding)
+
+
+def test_the_made_once_encoder_writes_what_json_dumps_writes(monkeypatch):
+    from registry import credentials
+
+    doc = {"b": [1, True, None, {"y": "\u00e9\n\"", "x": -3}], "a": "\U0001f600", "": {}}
+    expected = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for encoder in (credentials._SORTED_COMPACT, None):  # None: a Python without the C encoder
+        monkeypatch.setattr(credentials, "_SORTED_COMPACT", encoder)
+        assert credentials._sorted_compact_json(doc) == expected
+        with pytest.raises(TypeError, match="not JSON serializable"):
+            credentials._sorted_compact_json({"a": object()})
