@@ -74,29 +74,35 @@ def _hex32(value: Any) -> str | None:
     return text if len(text) == 64 and merkle.digest_from_hex(text) is not None else None
 
 
-def _proof_problem(proof: Any) -> str | None:
-    """Why the embedded proof is not of the credreg shape (None when it is)."""
+class _Malformed(Exception):
+    """The embedded proof is not of the credreg shape; the message says where."""
+
+
+def _read_proof(proof: Any) -> tuple[str, str]:
+    """The proof's (targetHash, merkleRoot) as lowercase hex, once its whole shape is checked."""
     if not isinstance(proof, Mapping):
-        return "proof: missing or not an object"
+        raise _Malformed("proof: missing or not an object")
     for key in ("type", "created", "targetHash", "merkleRoot", "path", "anchor"):
         if key not in proof:
-            return f"proof.{key}: missing"
-    for key in ("targetHash", "merkleRoot"):
-        if _hex32(proof[key]) is None:
-            return f"proof.{key}: not 32 bytes of hex"
+            raise _Malformed(f"proof.{key}: missing")
+    target, root = _hex32(proof["targetHash"]), _hex32(proof["merkleRoot"])
+    if target is None:
+        raise _Malformed("proof.targetHash: not 32 bytes of hex")
+    if root is None:
+        raise _Malformed("proof.merkleRoot: not 32 bytes of hex")
     path = proof["path"]
     if not isinstance(path, list):
-        return "proof.path: not a list"
+        raise _Malformed("proof.path: not a list")
     if len(path) > MAX_PATH_STEPS:
-        return f"proof.path: {len(path)} steps, more than the {MAX_PATH_STEPS} allowed"
+        raise _Malformed(f"proof.path: {len(path)} steps, more than the {MAX_PATH_STEPS} allowed")
     anchor = proof["anchor"]
     if not isinstance(anchor, Mapping):
-        return "proof.anchor: not an object"
+        raise _Malformed("proof.anchor: not an object")
     if not isinstance(anchor.get("chainId"), int) or isinstance(anchor.get("chainId"), bool):
-        return "proof.anchor.chainId: missing or not an integer"
+        raise _Malformed("proof.anchor.chainId: missing or not an integer")
     if not isinstance(anchor.get("registry"), str):
-        return "proof.anchor.registry: missing or not a string"
-    return None
+        raise _Malformed("proof.anchor.registry: missing or not a string")
+    return target, root
 
 
 def _issuer_id_of(doc: Mapping[str, Any]) -> str | None:
@@ -127,9 +133,10 @@ def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime |
         return run.verdict("invalid", "format", str(exc))
     except RecursionError:
         return run.verdict("invalid", "format", "nested too deeply")
-    problem = _proof_problem(doc.get("proof"))
-    if problem:
-        return run.verdict("invalid", "format", problem)
+    try:
+        target, root = _read_proof(doc.get("proof"))
+    except _Malformed as exc:
+        return run.verdict("invalid", "format", str(exc))
     proof = doc["proof"]
     try:
         steps = merkle.parse_path(proof["path"])  # read once: walked for inclusion, placed for revocation
@@ -142,15 +149,15 @@ def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime |
         computed = credentials.target_hash(doc, plain=plain)
     except CredregError as exc:
         return run.verdict("invalid", "integrity", str(exc))
-    if computed.hex() != _hex32(proof["targetHash"]):
+    computed_hex = computed.hex()
+    if computed_hex != target:
         return run.verdict("invalid", "integrity",
                            "the document was changed after it was issued: its hash does not match the proof")
-    run.ok("integrity", f"document hash {computed.hex()[:16]}… matches the proof")
+    run.ok("integrity", f"document hash {computed_hex[:16]}… matches the proof")
 
     # inclusion: the path leads from our hash to the claimed root
-    root = _hex32(proof["merkleRoot"])
     try:
-        included = merkle.verify_path(computed, steps, root)
+        included = merkle.verify_path(computed, steps, bytes.fromhex(root))
     except CredregError as exc:
         return run.verdict("invalid", "inclusion", f"the Merkle path cannot be walked: {exc}")
     if not included:
