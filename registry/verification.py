@@ -12,7 +12,6 @@ for the CLI.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -32,26 +31,31 @@ class Check(NamedTuple):
     detail: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "passed": self.passed, "detail": self.detail}
+        return dict(zip(self._fields, self))
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """The answer on one credential (a tuple, like Check: a batch makes a thousand)."""
+
     status: str  # valid | invalid | revoked | expired | unverifiable
     checks: tuple[Check, ...]
     issuer: dict[str, Any] | None = None
     anchor: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "checks": [c.as_dict() for c in self.checks],
+        return {"status": self.status, "checks": [dict(zip(Check._fields, c)) for c in self.checks],
                 "issuer": self.issuer, "anchor": self.anchor}
 
 
-@dataclass
 class _Run:
-    checks: list[Check] = field(default_factory=list)
-    issuer: dict[str, Any] | None = None
-    anchor: dict[str, Any] | None = None
+    """The checks made so far, and what they learnt of the issuer and the anchor."""
+
+    __slots__ = ("checks", "issuer", "anchor")
+
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+        self.issuer: dict[str, Any] | None = None
+        self.anchor: dict[str, Any] | None = None
 
     def ok(self, name: str, detail: str) -> None:
         self.checks.append(Check(name, True, detail))
