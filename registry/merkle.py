@@ -9,11 +9,11 @@ A path is a list of ``{"left": hex}`` / ``{"right": hex}`` steps, leaf first, ea
 side on which the *sibling* sits.
 
 MerkleTools builds every proof node by node in Python. Here a tree keeps each level as two runs
-of bytes (its left and right children) in one buffer; paths are rendered as JSON text for a block of 1,024
-leaves at a time, with whole-string operations (one hex conversion, one replace and one split
-per level and side) and one join per leaf; the part of a path above a block is rendered once
-per tree; a caller that wants every path (the anchoring job) takes them in order from
-:meth:`MerkleTree.proofs_json`; and a large tree hashes half of its lower levels in a forked
+of bytes (its left and right children) in one buffer; paths are rendered as JSON text for a
+block of 1,024 leaves at a time, with whole-string operations (one hex conversion, one replace
+and one split per level and side) and one join per leaf; the part of a path above a block is
+rendered once per tree; a caller that wants every path (the anchoring job) takes them in order
+from :meth:`MerkleTree.proofs_json`; and a large tree hashes half of its lower levels in a forked
 process, straight into a shared buffer, when a CPU is idle. ``bench/merkle.py`` measures both
 side by side.
 
@@ -90,7 +90,8 @@ class MerkleTree:
         raise TypeError("build a MerkleTree with registry.merkle.build_tree(leaves)")
 
     @classmethod
-    def _assemble(cls, lefts: Sequence[_Bytes], rights: Sequence[_Bytes], root: bytes, count: int) -> MerkleTree:
+    def _assemble(cls, lefts: Sequence[_Bytes], rights: Sequence[_Bytes], root: bytes,
+                  count: int) -> MerkleTree:
         tree = object.__new__(cls)
         object.__setattr__(tree, "_root", root)
         object.__setattr__(tree, "_paths", _PathTexts(tuple(lefts), tuple(rights), count))
@@ -371,7 +372,8 @@ def _checked_leaves(leaves: Sequence[bytes]) -> list[bytes]:
         raise BadInput("cannot build a Merkle tree without leaves: the batch is empty")
     # Whole-list checks run in C (counting compares by identity first, quicker than a set);
     # only a batch that fails them is walked leaf by leaf.
-    if list(map(type, leaves)).count(bytes) == len(leaves) and list(map(len, leaves)).count(_DIGEST) == len(leaves):
+    count = len(leaves)
+    if list(map(type, leaves)).count(bytes) == count and list(map(len, leaves)).count(_DIGEST) == count:
         return leaves if type(leaves) is list else list(leaves)
     nodes = list(leaves)
     for position, leaf in enumerate(nodes):

@@ -21,8 +21,9 @@ def _batch(tmp_path, count):
                                  '{"n":%d}' % i, f"f{i}.json") for i in range(count)])
     rows = store.queued_hashes("did:web:a", count)
     tree = build_tree([bytes.fromhex(h) for _, h in rows])
-    batch = store.create_batch([r for r, _ in rows], tree.root_hex, issuer_did="did:web:a", signer="0x" + "1" * 40,
-                               chain_id=1, registry="0x" + "2" * 40, out_dir=str(tmp_path / "out"))
+    batch = store.create_batch([r for r, _ in rows], tree.root_hex, issuer_did="did:web:a",
+                               signer="0x" + "1" * 40, chain_id=1, registry="0x" + "2" * 40,
+                               out_dir=str(tmp_path / "out"))
     spec = anchoring._WriteSpec(store.engine.url.render_as_string(hide_password=False), batch.id,
                                 str(tmp_path / "out"), _HEAD % tree.root_hex)
     (tmp_path / "out").mkdir()
