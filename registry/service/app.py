@@ -211,8 +211,8 @@ async def _read_json(request: Request, limit: int) -> tuple[Any, bool]:
 
 def _json_response(content: Any, status_code: int = 200) -> Response:
     """``content`` as a JSON response, written by pydantic-core (FastAPI's own serializer), which
-    is about three times quicker than ``json.dumps`` on verdicts. Text quoted from a document that
-    is not Unicode (a lone surrogate, which a JSON escape can spell) goes out escaped."""
+    is quicker than ``json.dumps`` on verdicts. Text quoted from a document that is not Unicode
+    (a lone surrogate, which a JSON escape can spell) goes out escaped."""
     try:
         body = to_json(content)
     except PydanticSerializationError:
