@@ -130,26 +130,6 @@ def _require(obj: Mapping[str, Any], key: str, path: _Path) -> Any:
     return obj[key]
 
 
-_MISSING: Any = object()
-
-
-def _string_field(obj: Mapping[str, Any], key: str, path: _Path) -> str:
-    """``obj[key]``, which must be a non-empty string. The usual case is settled before a path
-    is made; anything else goes through the checks that name what is wrong."""
-    value = obj.get(key, _MISSING)
-    if type(value) is str and value.strip():
-        return value
-    return _check_string(_require(obj, key, path), (path, key))
-
-
-def _uri_field(obj: Mapping[str, Any], key: str, path: _Path) -> str:
-    """``obj[key]``, which must be a URI string (settled like :func:`_string_field`)."""
-    value = obj.get(key, _MISSING)
-    if type(value) is str and _URI_RE.fullmatch(value):
-        return value
-    return _check_uri(_require(obj, key, path), (path, key))
-
-
 def _check_object(value: Any, path: _Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _Problem(path, f"must be an object, got {_kind(value)}")
@@ -179,9 +159,7 @@ def _check_type(value: Any, path: _Path, required: Iterable[str | frozenset[str]
     """
     if isinstance(value, str):
         terms = [value]
-    elif isinstance(value, list) and value and (
-        set(map(type, value)) == {str} or all(isinstance(t, str) for t in value)
-    ):
+    elif isinstance(value, list) and value and all(isinstance(t, str) for t in value):
         terms = value
     else:
         raise _Problem(path, f"must be a string or a non-empty array of strings, got {_kind(value)}")
@@ -256,26 +234,26 @@ def _check_profile(value: Any, path: _Path) -> None:
         return
     if not isinstance(value, dict):
         raise _Problem(path, f"must be a URI string or a Profile object, got {_kind(value)}")
-    _uri_field(value, "id", path)
+    _check_uri(_require(value, "id", path), (path, "id"))
     if "type" in value:
         _check_type(value["type"], (path, "type"), "Profile")
     if "name" in value:
-        _string_field(value, "name", path)
+        _check_string(value["name"], (path, "name"))
 
 
 def _check_achievement(value: Any, path: _Path) -> None:
     """Open Badges 3.0 Achievement: id, type, name, description and criteria are required."""
     ach = _check_object(value, path)
-    _uri_field(ach, "id", path)
+    _check_uri(_require(ach, "id", path), (path, "id"))
     _check_type(_require(ach, "type", path), (path, "type"), "Achievement")
-    _string_field(ach, "name", path)
-    _string_field(ach, "description", path)
+    _check_string(_require(ach, "name", path), (path, "name"))
+    _check_string(_require(ach, "description", path), (path, "description"))
     criteria_path = (path, "criteria")
     criteria = _check_object(_require(ach, "criteria", path), criteria_path)
     if "id" in criteria:
-        _uri_field(criteria, "id", criteria_path)
+        _check_uri(criteria["id"], (criteria_path, "id"))
     if "narrative" in criteria:
-        _string_field(criteria, "narrative", criteria_path)
+        _check_string(criteria["narrative"], (criteria_path, "narrative"))
     if "id" not in criteria and "narrative" not in criteria:
         raise _Problem(criteria_path, "must have a narrative or an id (a URL describing the criteria)")
 
@@ -286,8 +264,8 @@ def _check_identity_object(value: Any, path: _Path) -> None:
     hashed = _require(ident, "hashed", path)
     if not isinstance(hashed, bool):
         raise _Problem((path, "hashed"), f"must be true or false, got {_kind(hashed)}")
-    _string_field(ident, "identityType", path)
-    identity = _string_field(ident, "identityHash", path)
+    _check_string(_require(ident, "identityType", path), (path, "identityType"))
+    identity = _check_string(_require(ident, "identityHash", path), (path, "identityHash"))
     if hashed and not _IDENTITY_HASH_RE.fullmatch(identity):
         raise _Problem(
             (path, "identityHash"), "must be 'sha256$<64 hex>' (or 'md5$<32 hex>') when hashed"
@@ -301,7 +279,7 @@ def _check_subject(value: Any) -> None:
     subject = _check_object(value, path)
     _check_type(_require(subject, "type", path), (path, "type"), "AchievementSubject")
     if "id" in subject:
-        _uri_field(subject, "id", path)
+        _check_uri(subject["id"], (path, "id"))
     if "identifier" in subject:
         ids_path = (path, "identifier")
         identifiers = subject["identifier"]
@@ -320,10 +298,10 @@ def _check_document(doc: Any, *, require_issuer: bool = True, canonical: bool = 
     _check_context(_require(doc, "@context", ""))
     _check_type(_require(doc, "type", ""), "type", ["VerifiableCredential", _OB_CREDENTIAL_TYPES])
     if "id" in doc:
-        _uri_field(doc, "id", "")
-    _string_field(doc, "name", "")
+        _check_uri(doc["id"], "id")
+    _check_string(_require(doc, "name", ""), "name")
     if "description" in doc:
-        _string_field(doc, "description", "")
+        _check_string(doc["description"], "description")
     if require_issuer or "issuer" in doc:
         _check_profile(_require(doc, "issuer", ""), "issuer")
     valid_from = _parse_datetime(_require(doc, "validFrom", ""), "validFrom")
@@ -527,9 +505,10 @@ def parse_json_with_plainness(text: str | bytes, source: str) -> tuple[Any, bool
     """Strict JSON, and whether everything in the text is plain JSON in ``_plain``'s sense.
 
     Strict: duplicate keys and NaN/Infinity are rejected, since the hash must mean the same to
-    every parser; errors (InvalidCredential) name ``source``, line and column. Plainness is known for free while parsing: no number with a fraction or exponent, every integer
-    within ±(2**53 - 1), and ASCII text without ``\\u`` escapes (so every key is ASCII). The
-    verifier passes it on to :func:`target_hash`, sparing a walk of each credential it hashes.
+    every parser; errors (InvalidCredential) name ``source``, line and column. Plainness is known
+    for free while parsing: no number with a fraction or exponent, every integer within
+    ±(2**53 - 1), and ASCII text without ``\\u`` escapes (so every key is ASCII). The verifier
+    passes it on to :func:`target_hash`, sparing a walk of each credential it hashes.
     """
     plain = True
 
