@@ -13,8 +13,8 @@ of bytes (its left and right children) in one buffer; paths are rendered as JSON
 block of 1,024 leaves at a time, with whole-string operations (one hex conversion, one replace
 and one split per level and side) and one join per leaf; the part of a path above a block is
 rendered once per tree; a caller that wants every path (the anchoring job) takes them in order
-from :meth:`MerkleTree.proofs_json`; and a large tree hashes half of its lower levels in a forked
-process, straight into a shared buffer, when a CPU is idle. ``bench/merkle.py`` measures both
+from :meth:`MerkleTree.proofs_json`; and a large tree shares the hashing of its lower levels with
+a forked process, straight into a shared buffer, when a CPU is idle. ``bench/merkle.py`` measures both
 side by side.
 
 Because pairs are unsorted, a path also encodes where its leaf sits. :func:`leaf_index` recovers
@@ -65,7 +65,7 @@ _FRAMES = tuple(
     * (_BLOCK_SIZE >> (level + 1))
     for level, close in enumerate(["["] + ['"}, '] * (_JOINED_PER_LEAF - 1))
 )
-# From this many leaves on, half of the lower levels are hashed in a forked process.
+# From this many leaves on, a forked process shares the hashing of the lower levels.
 _FORK_FROM = 1 << 16
 
 _sha256 = hashlib.sha256
@@ -422,48 +422,63 @@ def _hash_tree(nodes: list[bytes], fork: bool) -> tuple[list[_Bytes], list[_Byte
     """All levels of the tree over ``nodes``; with ``fork``, the lower ones in two processes.
 
     Every level's children go into one buffer, shared with the child process when there is
-    one, so its half lands in place and nothing is copied back. The leaves are cut at a
-    multiple of 2**low, so both parts have the same pairs, parities and promotions as the whole
-    tree up to level ``low``; the few levels above are hashed here.
+    one, so its work lands in place and nothing is copied back. The leaves are cut into chunks
+    of 2**low, so each chunk has the pairs, parities and promotions of the whole tree up to
+    level ``low`` and climbs to one node there; the few levels above are hashed here.
+    The two processes take chunks in turn from a pipe rather than a fixed half each: on a
+    shared VM one CPU is often slower for a while, and a fixed split waits for it.
     """
     _reap()
     spans, size = _level_spans(len(nodes))
     low = len(nodes).bit_length() - 5
-    cut = ((len(nodes) >> low) >> 1) << low if fork and low > 0 else 0
-    if not cut:
+    chunks = -(-len(nodes) >> low) if fork and low > 0 else 1
+    if chunks < 2:
         buffer = memoryview(bytearray(size))
         top = _climb(nodes, buffer, spans)
         return _halves(buffer, spans, top[0])
-    # The child's nodes at level `low` go after the levels, for the parent to climb on from.
-    part_top = -(-(len(nodes) - cut) >> low)
-    shared = mmap.mmap(-1, size + part_top * _DIGEST)
+    # Chunk k's node at level `low` goes to slot k after the levels, for the parent to climb on.
+    shared = mmap.mmap(-1, size + chunks * _DIGEST)
     if hasattr(shared, "madvise") and hasattr(mmap, "MADV_HUGEPAGE"):
         shared.madvise(mmap.MADV_HUGEPAGE)  # far fewer page faults, which are dear on a VM
     buffer = memoryview(shared)
+
+    def climb_chunk(k: int) -> None:
+        first = k << low
+        buffer[size + k * _DIGEST : size + (k + 1) * _DIGEST] = _climb(
+            nodes[first : first + (1 << low)], buffer, spans[:low], first)[0]
+
+    # One byte per chunk (fewer than 32): a pipe hands each byte to exactly one reader.
+    todo_read, todo_write = os.pipe()
+    os.write(todo_write, bytes(range(chunks)))
+    os.close(todo_write)
     done_read, done_write = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child, which reports through `shared`
         status = 1
         try:
             os.close(done_read)
-            reached = _climb(nodes[cut:], buffer, spans[:low], cut)
-            buffer[size:] = b"".join(reached)
-            os.write(done_write, b"\x00")
+            while k := os.read(todo_read, 1):
+                climb_chunk(k[0])
+                os.write(done_write, k)
+            os.write(done_write, b"\xff")  # all done: the parent need not wait for this exit
             status = 0
         finally:
             os._exit(status)
     os.close(done_write)
+    done = set()
     try:
-        top = _climb(nodes[:cut], buffer, spans[:low])
+        while k := os.read(todo_read, 1):
+            climb_chunk(k[0])
+            done.add(k[0])
     finally:
-        # The child says it is done before it exits, so its exit need not be waited for here.
-        child_done = os.read(done_read, 1) == b"\x00"
+        os.close(todo_read)
+        while (k := os.read(done_read, 1)) not in (b"", b"\xff"):  # b"": the child failed
+            done.add(k[0])
         os.close(done_read)
         _unreaped.append(child)
-    if child_done:
-        top += [buffer[k : k + _DIGEST].tobytes() for k in range(size, len(buffer), _DIGEST)]
-    else:  # the child failed (out of memory, killed): do its half here
-        top += _climb(nodes[cut:], buffer, spans[:low], cut)
+    for k in set(range(chunks)) - done:  # the child's unfinished chunks (out of memory, killed)
+        climb_chunk(k)
+    top = [buffer[k : k + _DIGEST].tobytes() for k in range(size, len(buffer), _DIGEST)]
     top = _climb(top, buffer, spans[low:])
     return _halves(buffer[:size], spans, top[0])
 

@@ -11,6 +11,7 @@ import json
 import os
 import pickle
 import random
+import time
 
 import pytest
 from blockcerts_merkletools import MerkleTools
@@ -142,6 +143,27 @@ def test_a_failed_hashing_child_is_made_up_for_in_the_parent(monkeypatch):
     expected = merkle._hash_tree(leaves, fork=False)
     monkeypatch.setattr(merkle, "_climb", climb_that_dies_in_the_child)
     assert merkle._hash_tree(leaves, fork=True) == expected
+
+
+def test_chunks_a_hashing_child_took_but_never_finished_are_hashed_in_the_parent(monkeypatch):
+    parent, real_climb, climbs = os.getpid(), merkle._climb, []
+
+    def climb_that_dies_in_the_childs_third_chunk(*args):
+        if os.getpid() == parent:
+            time.sleep(0.02)  # a slow parent: the child takes several chunks meanwhile
+        else:
+            climbs.append(1)  # the child's own copy of the list
+            if len(climbs) == 3:
+                os._exit(3)
+        return real_climb(*args)
+
+    leaves = _leaves(70_001)  # 18 chunks of 2**12 leaves, the last one partial
+    expected = merkle._hash_tree(leaves, fork=False)
+    monkeypatch.setattr(merkle, "_climb", climb_that_dies_in_the_childs_third_chunk)
+    assert merkle._hash_tree(leaves, fork=True) == expected
+    child = merkle._unreaped.pop()
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 3  # it did die, after two chunks
 
 
 # --- leaf positions ------------------------------------------------------------------------------
