@@ -140,7 +140,8 @@ def main() -> None:
         f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after."
     )
     if unforked:
-        print(f"credreg's fastest run at {', '.join(unforked)} leaves found no idle CPU and hashed in one process.")
+        print(f"credreg's fastest run at {', '.join(unforked)} leaves found no idle CPU, "
+              "so it hashed in one process.")
 
 
 if __name__ == "__main__":
