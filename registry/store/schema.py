@@ -3,7 +3,7 @@ the ORM's unit of work would make slow). Schema changes go through alembic migra
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, text
 
 metadata = MetaData()
 
@@ -22,8 +22,11 @@ credentials = Table(
     Column("revoked_at", String),
     Column("revoke_reason", Integer),
     Column("revoke_tx", String),
-    Index("ix_credentials_state_issuer", "state", "issuer_did", "id"),
-    Index("ix_credentials_batch_leaf", "batch_id", "leaf_index", unique=True),
+    # Partial (migration 0003): batching moves each row out of the first and into the second only.
+    Index("ix_credentials_queued", "issuer_did", "id",
+          sqlite_where=text("state = 'queued'"), postgresql_where=text("state = 'queued'")),
+    Index("ix_credentials_batch_leaf", "batch_id", "leaf_index", unique=True,
+          sqlite_where=text("batch_id IS NOT NULL"), postgresql_where=text("batch_id IS NOT NULL")),
 )
 
 # The canonical (RFC 8785) text of each credential, without proof, so targetHash =

@@ -73,3 +73,56 @@ def test_migration_0002_moves_documents_out_of_credentials(tmp_path):
         columns = [row[1] for row in conn.execute(text("PRAGMA table_info(credentials)"))]
     assert "document" not in columns
     assert store.queued_count("did:web:a") == 1
+
+
+def test_the_migrated_store_has_exactly_the_schema_of_the_models(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from registry.store.schema import metadata
+
+    store = Store.open(tmp_path)
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        indexes = {row[1]: row[4] for row in conn.execute(text("SELECT type, name, tbl_name, 0, sql FROM sqlite_master"
+                                                               " WHERE type = 'index' AND sql IS NOT NULL"))}
+    # Partial (0003): batching moves a row out of the one and into the other, not within both.
+    assert "WHERE state = 'queued'" in indexes["ix_credentials_queued"]
+    assert "WHERE batch_id IS NOT NULL" in indexes["ix_credentials_batch_leaf"]
+
+
+def test_the_queue_and_the_batch_are_read_through_their_partial_indexes(tmp_path):
+    store = Store.open(tmp_path)
+    store.enqueue(_items(3))
+    with store.engine.connect() as conn:
+        for sql, params, index in [
+            ("SELECT id, target_hash FROM credentials WHERE state = :s AND issuer_did = :d ORDER BY id",
+             {"s": "queued", "d": "did:web:a"}, "ix_credentials_queued"),
+            ("SELECT leaf_index FROM credentials WHERE batch_id = :b AND leaf_index >= :lo AND leaf_index < :hi "
+             "ORDER BY leaf_index", {"b": 1, "lo": 0, "hi": 10}, "ix_credentials_batch_leaf"),
+        ]:
+            plan = " ".join(row[3] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql), params))
+            assert f"INDEX {index} " in plan, plan
+
+
+def test_migration_0003_keeps_queued_and_batched_credentials_findable(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    import registry.store as store_module
+
+    url = f"sqlite:///{tmp_path / 'credreg.db'}"
+    config = Config()
+    config.set_main_option("script_location", str(store_module._MIGRATIONS))
+    with create_engine(url).begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+    old = Store(create_engine(url))
+    old.enqueue(_items(5))
+    rows = old.queued_hashes("did:web:a", 3)
+    batch = old.create_batch([r for r, _ in rows], "aa" * 32, issuer_did="did:web:a", signer="0x" + "1" * 40,
+                             chain_id=1, registry="0x" + "2" * 40, out_dir=str(tmp_path))
+    store = Store.open(tmp_path, url)  # upgrades to 0003
+    assert [h for _, h in store.queued_hashes("did:web:a", 10)] == [f"{i:064x}" for i in (3, 4)]
+    assert [d[0] for d in store.batch_documents(batch.id)] == [0, 1, 2]
+    assert store.counts() == {"queued": 2, "batched": 3}
