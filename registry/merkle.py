@@ -447,7 +447,7 @@ def _hash_tree(nodes: list[bytes], fork: bool) -> tuple[list[_Bytes], list[_Byte
         buffer[size + k * _DIGEST : size + (k + 1) * _DIGEST] = _climb(
             nodes[first : first + (1 << low)], buffer, spans[:low], first)[0]
 
-    # One byte per chunk (fewer than 32): a pipe hands each byte to exactly one reader.
+    # One byte per chunk (32 at most): a pipe hands each byte to exactly one reader.
     todo_read, todo_write = os.pipe()
     os.write(todo_write, bytes(range(chunks)))
     os.close(todo_write)

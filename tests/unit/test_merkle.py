@@ -145,6 +145,11 @@ def test_a_failed_hashing_child_is_made_up_for_in_the_parent(monkeypatch):
     assert merkle._hash_tree(leaves, fork=True) == expected
 
 
+def test_the_most_chunks_a_tree_is_cut_into_hash_alike_in_two_processes():
+    leaves = _leaves((1 << 17) - 1)  # 32 chunks of 2**12 leaves, the last one short of a leaf
+    assert merkle._hash_tree(leaves, fork=True) == merkle._hash_tree(leaves, fork=False)
+
+
 def test_chunks_a_hashing_child_took_but_never_finished_are_hashed_in_the_parent(monkeypatch):
     parent, real_climb, climbs = os.getpid(), merkle._climb, []
 
