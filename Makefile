@@ -82,10 +82,12 @@ run: demo
 	@credreg serve --port $(PORT)
 
 # Debian's Chromium drives the page tests (Playwright's own browser download is unreachable);
-# wrk drives the HTTP benchmark. CI runs as root on Debian.
+# wrk drives the HTTP benchmark; PostgreSQL's server runs the store's PostgreSQL tests.
+# CI runs as root on Debian.
 sysdeps:
-	@command -v chromium >/dev/null && command -v wrk >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk >/dev/null; }
+	@command -v chromium >/dev/null && command -v wrk >/dev/null && \
+	  { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk postgresql >/dev/null; }
 
 test: setup sysdeps
 	$(PY) -m pytest -p no:ape_test tests/unit tests/integration

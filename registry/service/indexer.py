@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from web3 import Web3
-from web3.logs import DISCARD
 
 from registry.chain.artifact import load_artifact
 from registry.chain.view import IssuerView, RootRecord, ViewHealth
