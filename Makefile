@@ -90,6 +90,7 @@ sysdeps:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk postgresql >/dev/null; }
 
 test: setup sysdeps
+	$(PY) -m ruff check --quiet .
 	$(PY) -m pytest -p no:ape_test tests/unit tests/integration
 	ape test tests/contract
 	ape test tests/contract --network ethereum:local:foundry
