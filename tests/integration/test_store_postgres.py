@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from issuer_helpers import (  # noqa: E402, F401 (academy, env, home, registry: fixtures)
+    Issuer,
     StoreView,
     academy,
     check_proof_files,
@@ -104,9 +105,9 @@ def test_the_migrations_give_postgresql_the_schema_of_the_models(pg_url, tmp_pat
     store.engine.dispose()
 
 
-def test_queue_batches_and_release_on_postgresql(pg_url, tmp_path, academy, dev_accounts):
-    from issuer_helpers import Issuer
-
+def test_queue_batches_and_release_on_postgresql(pg_url, tmp_path, dev_accounts):
+    # Store only: the issuers need no registry here.
+    academy = Issuer(1, "Northwind Training", "did:web:northwind.example", dev_accounts[1])
     other = Issuer(2, "Guild of Welders", "did:web:welders.example", dev_accounts[2])
     store = Store.open(tmp_path, pg_url)
     mine, theirs = generated_credentials(academy, 6), generated_credentials(other, 3)
