@@ -58,8 +58,9 @@ def postgres():
     data, port = socket_dir / "data", 54329
     subprocess.run([*as_server_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                     "--no-sync"], check=True, capture_output=True)
-    server = subprocess.Popen([*as_server_user, str(bindir / "postgres"), "-D", str(data), "-k", str(socket_dir),
-                               "-p", str(port), "-c", "listen_addresses=", "-c", "fsync=off"],
+    server = subprocess.Popen([*as_server_user, str(bindir / "postgres"), "-D", str(data),
+                               "-k", str(socket_dir), "-p", str(port),
+                               "-c", "listen_addresses=", "-c", "fsync=off"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -120,8 +121,9 @@ def test_queue_batches_and_release_on_postgresql(pg_url, tmp_path, dev_accounts)
 
     rows = store.queued_hashes(academy.did, 100)
     assert [h for _, h in rows] == [c.target_hash for c in mine]
-    batch = store.create_batch([r for r, _ in rows], "aa" * 32, issuer_did=academy.did, signer="0x" + "1" * 40,
-                               chain_id=1, registry="0x" + "2" * 40, out_dir=str(tmp_path))
+    batch = store.create_batch([r for r, _ in rows], "aa" * 32, issuer_did=academy.did,
+                               signer="0x" + "1" * 40, chain_id=1, registry="0x" + "2" * 40,
+                               out_dir=str(tmp_path))
     assert [(leaf, cid) for leaf, cid, _, _ in store.batch_documents(batch.id)] == [
         (i, c.credential_id) for i, c in enumerate(mine)]
     assert [doc for *_, doc in store.batch_documents(batch.id, 2, 4)] == [c.document for c in mine[2:4]]

@@ -84,8 +84,8 @@ def test_the_migrated_store_has_exactly_the_schema_of_the_models(tmp_path):
     store = Store.open(tmp_path)
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        indexes = {row[1]: row[4] for row in conn.execute(text("SELECT type, name, tbl_name, 0, sql FROM sqlite_master"
-                                                               " WHERE type = 'index' AND sql IS NOT NULL"))}
+        indexes = dict(conn.execute(text("SELECT name, sql FROM sqlite_master "
+                                         "WHERE type = 'index' AND sql IS NOT NULL")).all())
     # Partial (0003): batching moves a row out of the one and into the other, not within both.
     assert "WHERE state = 'queued'" in indexes["ix_credentials_queued"]
     assert "WHERE batch_id IS NOT NULL" in indexes["ix_credentials_batch_leaf"]
@@ -98,8 +98,9 @@ def test_the_queue_and_the_batch_are_read_through_their_partial_indexes(tmp_path
         for sql, params, index in [
             ("SELECT id, target_hash FROM credentials WHERE state = :s AND issuer_did = :d ORDER BY id",
              {"s": "queued", "d": "did:web:a"}, "ix_credentials_queued"),
-            ("SELECT leaf_index FROM credentials WHERE batch_id = :b AND leaf_index >= :lo AND leaf_index < :hi "
-             "ORDER BY leaf_index", {"b": 1, "lo": 0, "hi": 10}, "ix_credentials_batch_leaf"),
+            ("SELECT leaf_index FROM credentials WHERE batch_id = :b AND leaf_index >= :lo "
+             "AND leaf_index < :hi ORDER BY leaf_index", {"b": 1, "lo": 0, "hi": 10},
+             "ix_credentials_batch_leaf"),
         ]:
             plan = " ".join(row[3] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql), params))
             assert f"INDEX {index} " in plan, plan
