@@ -59,23 +59,23 @@ artifact: venv solc
 
 # A local anvil whose state survives restarts (--state); started once, reused after.
 anvil: setup
-	@$(PY) -m registry.devchain start --port $(RPC_PORT) --state $(CREDREG_HOME)/anvil-state.json
+	@$(PY) -m registry.dev.devchain start --port $(RPC_PORT) --state $(CREDREG_HOME)/anvil-state.json
 
 anvil-stop:
-	@$(PY) -m registry.devchain stop --state $(CREDREG_HOME)/anvil-state.json
+	@$(PY) -m registry.dev.devchain stop --state $(CREDREG_HOME)/anvil-state.json
 
 # Demo keystores: account 0 is the registry owner, account 1 the demo issuer's key.
 keys: $(KEYS)/owner.json $(KEYS)/issuer.json
 $(KEYS)/owner.json: | venv
-	@$(PY) -m registry.devchain keystore 0 $@ >/dev/null
+	@$(PY) -m registry.dev.devchain keystore 0 $@ >/dev/null
 $(KEYS)/issuer.json: | venv
-	@$(PY) -m registry.devchain keystore 1 $@ >/dev/null
+	@$(PY) -m registry.dev.devchain keystore 1 $@ >/dev/null
 
 deploy: anvil keys
 	@echo "registry: $$(credreg deploy --reuse --keystore $(KEYS)/owner.json)"
 
 demo: deploy
-	@$(PY) -m registry.demo --keys $(KEYS) --port $(PORT)
+	@$(PY) -m registry.dev.demo --keys $(KEYS) --port $(PORT)
 
 # Serves in the foreground (Ctrl-C stops the verifier; anvil keeps running: make anvil-stop).
 run: demo

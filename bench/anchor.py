@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from registry import credentials  # noqa: E402
 from registry.chain.client import RegistryClient, connect  # noqa: E402
-from registry.devchain import Anvil, dev_account  # noqa: E402
+from registry.dev.devchain import Anvil, dev_account  # noqa: E402
 from registry.store import NewCredential, Store  # noqa: E402
 
 PLACEHOLDER = "urn:uuid:00000000-0000-4000-8000-000000000000"

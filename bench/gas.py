@@ -14,7 +14,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from registry.chain.client import RegistryClient, connect  # noqa: E402
-from registry.devchain import Anvil, dev_account  # noqa: E402
+from registry.dev.devchain import Anvil, dev_account  # noqa: E402
 
 # (operation, budget, what the peer pays for the same): OpenAttestation DocumentStore figures
 # from TOOLCHAIN.md.

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from anchor import queue  # noqa: E402  (bench/anchor.py: N real credentials into a store)
 
 from registry.chain.client import RegistryClient, connect  # noqa: E402
-from registry.devchain import Anvil, dev_account, free_port  # noqa: E402
+from registry.dev.devchain import Anvil, dev_account, free_port  # noqa: E402
 
 POST_LUA = """
 wrk.method = "POST"

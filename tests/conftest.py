@@ -17,7 +17,7 @@ sys.path.insert(0, str(REPO))
 
 @pytest.fixture(scope="module")
 def anvil():
-    from registry.devchain import Anvil
+    from registry.dev.devchain import Anvil
 
     with Anvil() as node:
         yield node
@@ -25,7 +25,7 @@ def anvil():
 
 @pytest.fixture(scope="module")
 def dev_accounts():
-    from registry.devchain import dev_account
+    from registry.dev.devchain import dev_account
 
     return [dev_account(i) for i in range(6)]
 

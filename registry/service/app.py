@@ -23,35 +23,16 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic_core import PydanticSerializationError, to_json
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel
 
 from registry.chain.view import ChainView
 from registry import credentials
 from registry.errors import CredregError
+from registry.service.settings import Settings
 from registry.verification import Verdict, verify
 
 log = logging.getLogger("credreg.service")
 PAGE = Path(__file__).with_name("static") / "index.html"
-
-
-class Settings(BaseSettings):
-    """Read from the environment: CREDREG_RPC_URL, CREDREG_REGISTRY, CREDREG_CONFIRMATIONS, ..."""
-
-    model_config = SettingsConfigDict(env_prefix="CREDREG_", extra="ignore")
-
-    rpc_url: str = "http://127.0.0.1:8545"
-    registry: str | None = None  # default: the address `credreg deploy` recorded in home
-    home: Path = Path(".credreg")
-    confirmations: int = Field(1, ge=1)
-    max_lag_blocks: int = Field(10, ge=0)
-    max_staleness_seconds: float = Field(30.0, gt=0)
-    poll_interval: float = Field(1.0, gt=0)
-    reorg_depth: int = Field(12, ge=0)
-    start_block: int | None = None  # default: the recorded deployment block, else 0
-    max_body_bytes: int = 1 << 20
-    max_batch: int = 1000
-    max_batch_body_bytes: int = 16 << 20
 
 
 # ---------------------------------------------------------------------------- models

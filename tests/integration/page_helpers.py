@@ -72,7 +72,7 @@ class ThreadedServer:
     """uvicorn in a daemon thread on a free port of 127.0.0.1."""
 
     def __init__(self, app: Any) -> None:
-        from registry.devchain import free_port
+        from registry.dev.devchain import free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -145,7 +145,7 @@ def get_json(url: str) -> tuple[int, Any]:
 def world(home: Path) -> Iterator[World]:
     """Anvil, a registry, one issuer, the examples issued and anchored, one revoked, the service up."""
     from registry.chain.client import RegistryClient, connect
-    from registry.devchain import Anvil, dev_account
+    from registry.dev.devchain import Anvil, dev_account
     from registry.service.app import Settings, create_app
 
     owner, issuer = dev_account(0), dev_account(1)

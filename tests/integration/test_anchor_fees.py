@@ -35,7 +35,7 @@ from issuer_helpers import (  # noqa: E402, F401 (academy, env, home, registry: 
     root_anchored_logs,
     wait_for_journal,
 )
-from registry.devchain import rpc  # noqa: E402
+from registry.dev.devchain import rpc  # noqa: E402
 
 GWEI = 10**9
 

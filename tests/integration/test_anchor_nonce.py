@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from registry.chain.client import RegistryClient, connect
-from registry.devchain import dev_account
+from registry.dev.devchain import dev_account
 
 
 def _cli(*args, env, kill_at=None):

@@ -76,7 +76,7 @@ def test_audit_confirms_the_deployed_code_and_history(run_cli, env, anvil, dev_a
 
 
 def test_audit_fails_when_the_deployed_code_differs_from_the_source(run_cli, env, anvil):
-    from registry.devchain import rpc
+    from registry.dev.devchain import rpc
 
     code, out, _ = run_cli("deploy", "--json", env=env)
     address = json.loads(out)["address"]

@@ -40,7 +40,7 @@ from verifier_helpers import (  # noqa: E402, F401 (service, world: fixtures)
 
 from registry import credentials  # noqa: E402
 from registry.chain.client import RegistryClient, connect  # noqa: E402
-from registry.devchain import Anvil, dev_account, rpc  # noqa: E402
+from registry.dev.devchain import Anvil, dev_account, rpc  # noqa: E402
 
 CHECK_ORDER = ["format", "integrity", "inclusion", "anchor", "issuer", "revocation", "validity"]
 ZERO = "00" * 32

@@ -36,7 +36,7 @@ from fastapi.testclient import TestClient
 from registry import credentials, merkle
 from registry.anchoring import PROOF_TYPE, credential_file_name
 from registry.chain.client import RegistryClient, connect
-from registry.devchain import dev_account, rpc
+from registry.dev.devchain import dev_account, rpc
 from registry.service.app import Settings, create_app
 
 REPO = Path(__file__).resolve().parents[2]

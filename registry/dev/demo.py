@@ -18,7 +18,7 @@ from registry.cli import main as credreg
 
 DEMO_NAME = "Example Academy"
 DEMO_DID = "did:web:academy.example"
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _run(*argv: str) -> dict:
@@ -31,7 +31,7 @@ def _run(*argv: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m registry.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m registry.dev.demo", description=__doc__)
     parser.add_argument("--keys", type=Path, required=True, help="folder with owner.json and issuer.json keystores")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """A local anvil chain for `make run` and the integration tests.
 
 anvil comes from npm (``@foundry-rs/anvil``). :class:`Anvil` starts one on a port, waits until it
-answers JSON-RPC, and stops it; ``python -m registry.devchain start|stop|keystore`` is what the
+answers JSON-RPC, and stops it; ``python -m registry.dev.devchain start|stop|keystore`` is what the
 Makefile calls. Demo keys are anvil's well-known development accounts: they are written only as
 encrypted keystores, never in clear.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 from registry.errors import ChainUnavailable, ConfigError
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
-_REPO = Path(__file__).resolve().parent.parent
+_REPO = Path(__file__).resolve().parents[2]
 
 
 def anvil_executable() -> str:
@@ -172,7 +172,7 @@ def _stop(state: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m registry.devchain", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m registry.dev.devchain", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="start anvil in the background unless it already answers")
     start.add_argument("--port", type=int, default=8545)

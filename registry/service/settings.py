@@ -1,0 +1,40 @@
+"""Settings: everything the CLI and the verifier service read from the environment, in one class.
+
+Each field is read from ``CREDREG_<NAME>`` (``CREDREG_RPC_URL``, ``CREDREG_HOME``, ...). The CLI
+builds one :class:`Settings`, lays its flags over it, and hands it on; ``credreg serve`` passes it
+to its worker processes as an object, so nothing rewrites ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_RPC_URL = "http://127.0.0.1:8545"
+
+
+class Settings(BaseSettings):
+    """Read from the environment: CREDREG_RPC_URL, CREDREG_REGISTRY, CREDREG_CONFIRMATIONS, ..."""
+
+    model_config = SettingsConfigDict(env_prefix="CREDREG_", extra="ignore", frozen=True)
+
+    rpc_url: str = DEFAULT_RPC_URL
+    registry: str | None = None  # default: the address `credreg deploy` recorded in home
+    home: Path = Path(".credreg")
+    store_url: str | None = None  # default: SQLite in home
+    # The signer: a raw key, or the password of the keystore given with --keystore. Secret types
+    # keep them out of every repr, log line and error message (invariant 9).
+    private_key: SecretStr | None = None
+    keystore_password: SecretStr | None = None
+    # The verifier.
+    confirmations: int = Field(1, ge=1)
+    max_lag_blocks: int = Field(10, ge=0)
+    max_staleness_seconds: float = Field(30.0, gt=0)
+    poll_interval: float = Field(1.0, gt=0)
+    reorg_depth: int = Field(12, ge=0)
+    start_block: int | None = None  # default: the recorded deployment block, else 0
+    max_body_bytes: int = Field(1 << 20, ge=1)
+    max_batch: int = Field(1000, ge=1)
+    max_batch_body_bytes: int = Field(16 << 20, ge=1)
