@@ -1,4 +1,4 @@
-"""Alembic environment: the store's URL comes from the caller (registry.store.Store)."""
+"""Alembic environment: the store's connection comes from the caller (registry.store.engine.migrate)."""
 
 from alembic import context
 
