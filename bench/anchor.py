@@ -42,7 +42,7 @@ def queue(home: Path, n: int, did: str, name: str) -> None:
     doc["id"] = PLACEHOLDER
     template = credentials.canonical_bytes(credentials.prepare(doc, did, name)).decode()
     assert template.count(PLACEHOLDER) == 1
-    store = Store.open(home)
+    store = Store.open(home, os.environ.get("CREDREG_STORE_URL"))
     chunk = 100_000
     for start in range(0, n, chunk):
         items = []

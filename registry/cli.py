@@ -146,7 +146,7 @@ def _issuer_of_signer(ctx: Context, registry, signer):
 def _store(ctx: Context):
     from registry.store import Store
 
-    return Store.open(ctx.home)
+    return Store.open(ctx.home, os.environ.get("CREDREG_STORE_URL"))
 
 
 def cmd_issue(ctx: Context) -> int:

@@ -1,8 +1,8 @@
 """The local store: queued credentials, batches, the anchoring journal and revocations.
 
-SQLite in ``$CREDREG_HOME/credreg.db`` by default, any SQLAlchemy URL (PostgreSQL) by setting
-``CREDREG_STORE_URL``. Every multi-row change is one transaction: a crash leaves the store as it
-was before the change or after it, never half-way.
+SQLite in ``<home>/credreg.db`` by default, any SQLAlchemy URL (PostgreSQL) when the caller gives
+one. Every multi-row change is one transaction: a crash leaves the store as it was before the
+change or after it, never half-way.
 
 One module per job, each a set of functions of an engine; ``Store`` holds the engine and hands
 each call to its module:

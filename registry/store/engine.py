@@ -1,10 +1,12 @@
 """Opening the store: its URL (SQLite in the home folder unless one is given), the engine with
 SQLite's pragmas, and the alembic upgrade to the current schema.
+
+The URL is a parameter only: the caller (the CLI, from its settings) decides where the store is;
+nothing here reads the environment.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def store_url(home: Path, url: str | None = None) -> str:
-    url = url or os.environ.get("CREDREG_STORE_URL")
+    """``url`` if given, else the SQLite file ``credreg.db`` in the home folder."""
     return url or f"sqlite:///{Path(home).resolve() / 'credreg.db'}"
 
 

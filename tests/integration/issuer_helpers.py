@@ -167,7 +167,7 @@ def generated_credentials(issuer: Issuer, count: int) -> list[NewCredential]:
 
 
 def queue_credentials(home: Path, issuer: Issuer, count: int) -> list[NewCredential]:
-    store = Store.open(home)
+    store = Store.open(home, os.environ.get("CREDREG_STORE_URL"))
     try:
         items = generated_credentials(issuer, count)
         store.enqueue(items)
@@ -183,7 +183,7 @@ class StoreView:
         self.home = home
 
     def _with(self, read):
-        store = Store.open(self.home)
+        store = Store.open(self.home, os.environ.get("CREDREG_STORE_URL"))
         try:
             return read(store)
         finally:
