@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ICredentialRegistry} from "./ICredentialRegistry.sol";
+import {RevocationBitmap} from "./RevocationBitmap.sol";
 
 /// @title CredentialRegistry
 /// @notice Anchors Merkle roots of micro-credential batches for accredited issuers and records
@@ -11,6 +12,8 @@ import {ICredentialRegistry} from "./ICredentialRegistry.sol";
 /// accredits issuers and manages their keys; issuers anchor and revoke with their keys.
 /// @dev Functions, events and errors are documented in {ICredentialRegistry}.
 contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
+    using RevocationBitmap for RevocationBitmap.Bitmap;
+
     /// @dev One storage slot: bool (1) + uint32 (4) = 5 bytes; name and did live in their own slots.
     struct Issuer {
         bool suspended;
@@ -32,8 +35,8 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
     mapping(address key => uint32 issuerId) private _issuerOfKey;
     mapping(bytes32 didHash => uint32 issuerId) private _issuerOfDid;
     mapping(bytes32 root => RootRecord) private _roots;
-    /// @dev Revocation bitmap: 256 leaf positions per storage word.
-    mapping(bytes32 root => mapping(uint256 wordIndex => uint256 bits)) private _revoked;
+    /// @dev Revocation bitmap per root: 256 leaf positions per storage word (see RevocationBitmap).
+    mapping(bytes32 root => RevocationBitmap.Bitmap) private _revoked;
 
     /// @param initialOwner Governance: accredits issuers and manages their keys.
     constructor(address initialOwner) Ownable(initialOwner) {}
@@ -152,12 +155,12 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
     /// @inheritdoc ICredentialRegistry
     function isRevoked(bytes32 root, uint32 leafIndex) external view returns (bool) {
         if (_roots[root].revokedAt != 0) return true;
-        return (_revoked[root][leafIndex >> 8] >> (leafIndex & 0xff)) & 1 == 1;
+        return _revoked[root].get(leafIndex);
     }
 
     /// @inheritdoc ICredentialRegistry
     function revocationWord(bytes32 root, uint256 wordIndex) external view returns (uint256) {
-        return _revoked[root][wordIndex];
+        return _revoked[root].word(wordIndex);
     }
 
     // ------------------------------------------------------------------ internals
@@ -181,7 +184,7 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
 
     /// @dev Sets the bits a word at a time, so contiguous indices cost one storage write per 256.
     function _revokeCredentials(bytes32 root, RootRecord memory record, uint32[] calldata leafIndices) private {
-        mapping(uint256 => uint256) storage bitmap = _revoked[root];
+        RevocationBitmap.Bitmap storage bitmap = _revoked[root];
         uint256 wordIndex = type(uint256).max;
         uint256 word;
         for (uint256 i = 0; i < leafIndices.length; ++i) {
@@ -189,17 +192,16 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
             if (leafIndex >= record.leafCount) {
                 revert RegistryLeafIndexOutOfRange(root, leafIndex, record.leafCount);
             }
-            uint256 w = leafIndex >> 8;
+            (uint256 w, uint256 bit) = RevocationBitmap.locate(leafIndex);
             if (w != wordIndex) {
-                if (wordIndex != type(uint256).max) bitmap[wordIndex] = word;
+                if (wordIndex != type(uint256).max) bitmap.setWord(wordIndex, word);
                 wordIndex = w;
-                word = bitmap[w];
+                word = bitmap.word(w);
             }
-            uint256 bit = uint256(1) << (leafIndex & 0xff);
             if (word & bit != 0) revert RegistryCredentialAlreadyRevoked(root, leafIndex);
             word |= bit;
         }
-        bitmap[wordIndex] = word;
+        bitmap.setWord(wordIndex, word);
     }
 
     function _requireIssuer(uint32 issuerId) private view {
