@@ -4,12 +4,16 @@ pragma solidity 0.8.30;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ICredentialRegistry} from "./ICredentialRegistry.sol";
+import {RevocationBitmap} from "./RevocationBitmap.sol";
 
 /// @title CredentialRegistry
 /// @notice Anchors Merkle roots of micro-credential batches for accredited issuers and records
 /// revocations, irreversibly. Governance (an Ownable2Step owner, a multisig in production)
 /// accredits issuers and manages their keys; issuers anchor and revoke with their keys.
+/// @dev Functions, events and errors are documented in {ICredentialRegistry}.
 contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
+    using RevocationBitmap for RevocationBitmap.Bitmap;
+
     /// @dev One storage slot: bool (1) + uint32 (4) = 5 bytes; name and did live in their own slots.
     struct Issuer {
         bool suspended;
@@ -31,18 +35,15 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
     mapping(address key => uint32 issuerId) private _issuerOfKey;
     mapping(bytes32 didHash => uint32 issuerId) private _issuerOfDid;
     mapping(bytes32 root => RootRecord) private _roots;
-    /// @dev Revocation bitmap: 256 leaf positions per storage word.
-    mapping(bytes32 root => mapping(uint256 wordIndex => uint256 bits)) private _revoked;
+    /// @dev Revocation bitmap per root: 256 leaf positions per storage word (see RevocationBitmap).
+    mapping(bytes32 root => RevocationBitmap.Bitmap) private _revoked;
 
+    /// @param initialOwner Governance: accredits issuers and manages their keys.
     constructor(address initialOwner) Ownable(initialOwner) {}
 
     // ------------------------------------------------------------------ governance
 
-    /// @notice Accredits an issuer with its first key.
-    /// @dev Owner only. Emits IssuerRegistered and IssuerKeyAdded.
-    /// Reverts with RegistryEmptyName, RegistryEmptyDid, RegistryDidInUse, RegistryZeroKey or
-    /// RegistryKeyInUse.
-    /// @return issuerId The new issuer's id, counting from 1 (0 means "no issuer").
+    /// @inheritdoc ICredentialRegistry
     function registerIssuer(string calldata name, string calldata did, address key)
         external
         onlyOwner
@@ -63,26 +64,20 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
         _addKey(issuerId, key);
     }
 
-    /// @notice Suspends an issuer (its keys can no longer anchor) or reinstates it.
-    /// @dev Owner only. Roots already anchored keep counting; a suspended issuer can still revoke.
-    /// Emits IssuerSuspended. Reverts with RegistryUnknownIssuer.
+    /// @inheritdoc ICredentialRegistry
     function setIssuerSuspended(uint32 issuerId, bool suspended) external onlyOwner {
         _requireIssuer(issuerId);
         _issuers[issuerId].suspended = suspended;
         emit IssuerSuspended(issuerId, suspended);
     }
 
-    /// @notice Adds a key to an issuer, for rotation or for a second signer.
-    /// @dev Owner only. A key belongs to at most one issuer. Emits IssuerKeyAdded.
-    /// Reverts with RegistryUnknownIssuer, RegistryZeroKey or RegistryKeyInUse.
+    /// @inheritdoc ICredentialRegistry
     function addIssuerKey(uint32 issuerId, address key) external onlyOwner {
         _requireIssuer(issuerId);
         _addKey(issuerId, key);
     }
 
-    /// @notice Removes a key from its issuer; the key can then neither anchor nor revoke.
-    /// @dev Owner only. Roots the key anchored stay as they are. Emits IssuerKeyRemoved.
-    /// Reverts with RegistryUnknownKey.
+    /// @inheritdoc ICredentialRegistry
     function removeIssuerKey(address key) external onlyOwner {
         uint32 issuerId = _issuerOfKey[key];
         if (issuerId == 0) revert RegistryUnknownKey(key);
@@ -100,10 +95,7 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
 
     // ------------------------------------------------------------------ issuers
 
-    /// @notice Anchors the Merkle root of a batch of `leafCount` credentials.
-    /// @dev Caller: a current key of an accredited, non-suspended issuer. A root is anchored once,
-    /// by anyone. Emits RootAnchored. Reverts with RegistryZeroRoot, RegistryZeroLeafCount,
-    /// RegistryUnknownKey, RegistryIssuerSuspended or RegistryRootAlreadyAnchored.
+    /// @inheritdoc ICredentialRegistry
     function anchorRoot(bytes32 root, uint32 leafCount) external {
         if (root == bytes32(0)) revert RegistryZeroRoot();
         if (leafCount == 0) revert RegistryZeroLeafCount();
@@ -112,12 +104,7 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
         _anchorRoot(issuerId, root, leafCount);
     }
 
-    /// @notice Revokes credentials of one batch by their leaf positions, for good.
-    /// @dev Caller: a current key of the issuer that anchored `root` (any of its keys, also after
-    /// rotation; also while suspended). Every index must be below the root's leaf count and not yet
-    /// revoked. Emits CredentialsRevoked. Reverts with RegistryNoLeafIndices, RegistryUnknownKey,
-    /// RegistryUnknownRoot, RegistryNotRootIssuer, RegistryRootAlreadyRevoked,
-    /// RegistryLeafIndexOutOfRange or RegistryCredentialAlreadyRevoked.
+    /// @inheritdoc ICredentialRegistry
     function revokeCredentials(bytes32 root, uint32[] calldata leafIndices, uint8 reason) external {
         if (leafIndices.length == 0) revert RegistryNoLeafIndices();
         RootRecord memory record = _requireRootOfCaller(root);
@@ -125,10 +112,7 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
         emit CredentialsRevoked(record.issuerId, root, leafIndices, reason);
     }
 
-    /// @notice Revokes a whole batch, for good: every credential under `root` counts as revoked.
-    /// @dev Caller: a current key of the issuer that anchored `root`. Emits RootRevoked.
-    /// Reverts with RegistryUnknownKey, RegistryUnknownRoot, RegistryNotRootIssuer or
-    /// RegistryRootAlreadyRevoked.
+    /// @inheritdoc ICredentialRegistry
     function revokeRoot(bytes32 root, uint8 reason) external {
         RootRecord memory record = _requireRootOfCaller(root);
         _roots[root].revokedAt = uint64(block.timestamp);
@@ -137,17 +121,17 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
 
     // ------------------------------------------------------------------ views
 
-    /// @notice The issuer a key belongs to; 0 when it belongs to none.
+    /// @inheritdoc ICredentialRegistry
     function issuerOfKey(address key) external view returns (uint32 issuerId) {
         return _issuerOfKey[key];
     }
 
-    /// @notice How many issuers were ever registered; ids run from 1 to this number.
+    /// @inheritdoc ICredentialRegistry
     function issuerCount() external view returns (uint32) {
         return _issuerCount;
     }
 
-    /// @notice An issuer's record. Reverts with RegistryUnknownIssuer.
+    /// @inheritdoc ICredentialRegistry
     function issuer(uint32 issuerId)
         external
         view
@@ -158,7 +142,7 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
         return (record.name, record.did, record.suspended, record.keyCount);
     }
 
-    /// @notice What the registry holds of a root; all zero for a root never anchored.
+    /// @inheritdoc ICredentialRegistry
     function rootInfo(bytes32 root)
         external
         view
@@ -168,18 +152,15 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
         return (record.issuerId, record.leafCount, record.anchoredAt, record.revokedAt);
     }
 
-    /// @notice Whether the credential at `leafIndex` under `root` is revoked, by itself or with
-    /// its whole batch. False for a root never anchored.
+    /// @inheritdoc ICredentialRegistry
     function isRevoked(bytes32 root, uint32 leafIndex) external view returns (bool) {
         if (_roots[root].revokedAt != 0) return true;
-        return (_revoked[root][leafIndex >> 8] >> (leafIndex & 0xff)) & 1 == 1;
+        return _revoked[root].get(leafIndex);
     }
 
-    /// @notice One word of a root's revocation bitmap (leaf positions 256*wordIndex onwards),
-    /// so that a verifier can read 256 positions in one call. A whole-root revocation is not in
-    /// the bitmap: check rootInfo's revokedAt (or use isRevoked, which covers both).
+    /// @inheritdoc ICredentialRegistry
     function revocationWord(bytes32 root, uint256 wordIndex) external view returns (uint256) {
-        return _revoked[root][wordIndex];
+        return _revoked[root].word(wordIndex);
     }
 
     // ------------------------------------------------------------------ internals
@@ -203,7 +184,7 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
 
     /// @dev Sets the bits a word at a time, so contiguous indices cost one storage write per 256.
     function _revokeCredentials(bytes32 root, RootRecord memory record, uint32[] calldata leafIndices) private {
-        mapping(uint256 => uint256) storage bitmap = _revoked[root];
+        RevocationBitmap.Bitmap storage bitmap = _revoked[root];
         uint256 wordIndex = type(uint256).max;
         uint256 word;
         for (uint256 i = 0; i < leafIndices.length; ++i) {
@@ -211,17 +192,16 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
             if (leafIndex >= record.leafCount) {
                 revert RegistryLeafIndexOutOfRange(root, leafIndex, record.leafCount);
             }
-            uint256 w = leafIndex >> 8;
+            (uint256 w, uint256 bit) = RevocationBitmap.locate(leafIndex);
             if (w != wordIndex) {
-                if (wordIndex != type(uint256).max) bitmap[wordIndex] = word;
+                if (wordIndex != type(uint256).max) bitmap.setWord(wordIndex, word);
                 wordIndex = w;
-                word = bitmap[w];
+                word = bitmap.word(w);
             }
-            uint256 bit = uint256(1) << (leafIndex & 0xff);
             if (word & bit != 0) revert RegistryCredentialAlreadyRevoked(root, leafIndex);
             word |= bit;
         }
-        bitmap[wordIndex] = word;
+        bitmap.setWord(wordIndex, word);
     }
 
     function _requireIssuer(uint32 issuerId) private view {
