@@ -31,7 +31,7 @@ from functools import lru_cache
 
 from registry.errors import BadInput
 
-__all__ = ["Steps", "digest_from_hex", "expected_path_length", "leaf_index", "parse_path", "verify_path"]
+__all__ = ["Steps", "digest_from_hex", "leaf_index", "parse_path", "verify_path"]
 
 _DIGEST = 32  # bytes in a sha256 digest
 
@@ -131,14 +131,6 @@ def leaf_index(path: Sequence[Mapping[str, str]] | Steps, leaf_count: int) -> in
             f"{leaf_count} leaves allows"
         )
     return index
-
-
-def expected_path_length(index: int, leaf_count: int) -> int:
-    """How many steps the path of leaf ``index`` has: one per level where it is not promoted."""
-    sizes = _level_sizes(leaf_count)
-    if not isinstance(index, int) or not 0 <= index < leaf_count:
-        raise BadInput(f"leaf index {index!r} is out of range for {leaf_count} leaves")
-    return sum(((index >> level) ^ 1) < size for level, size in enumerate(sizes[:-1]))
 
 
 def digest_from_hex(text: str) -> bytes | None:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from registry.errors import BadInput
 from registry.merkle import _forked
 from registry.merkle import tree as tree_module
-from registry.merkle.paths import expected_path_length, leaf_index, parse_path, verify_path
+from registry.merkle.paths import leaf_index, parse_path, verify_path
 from registry.merkle.tree import MerkleTree, build_tree
 
 
@@ -48,7 +48,6 @@ def _assert_same_as_merkletools(leaves: list[bytes], indices) -> None:
         assert tree.proof(index) == expected, f"proof of leaf {index} of {count}"
         assert texts[index] == json.dumps(expected), f"proofs_json text of leaf {index} of {count}"
         assert leaf_index(expected, count) == index, f"leaf_index of leaf {index} of {count}"
-        assert expected_path_length(index, count) == len(expected)
 
 
 def _accepted_at(target: bytes, path: list[dict[str, str]], root: bytes, count: int) -> int | None:
@@ -270,15 +269,6 @@ def test_a_path_that_is_not_a_list_is_bad_input(path):
 def test_leaf_count_must_be_a_positive_integer(count):
     with pytest.raises(BadInput):
         leaf_index([], count)
-    with pytest.raises(BadInput):
-        expected_path_length(0, count)
-
-
-def test_expected_path_length_rejects_positions_outside_the_tree():
-    with pytest.raises(BadInput):
-        expected_path_length(5, 5)
-    with pytest.raises(BadInput):
-        expected_path_length(-1, 5)
 
 
 # --- verify_path --------------------------------------------------------------------------------
