@@ -64,27 +64,28 @@ def _worker(side: str, count: int, seed: int) -> dict[str, object]:
         proofs = {i: json.dumps(get_proof(i)) for i in _sample(count, seed)}
     else:
         sys.path.insert(0, str(_ROOT))
-        from registry import merkle
+        from registry.merkle import _forked
+        from registry.merkle.tree import build_tree
 
-        real_can_fork, forks = merkle._can_fork, []
+        real_can_fork, forks = _forked.can_fork, []
 
         def can_fork(count: int) -> bool:  # kept: was a CPU idle for a second process? (the note)
             forks.append(side == "credreg" and real_can_fork(count))
             return forks[-1]
 
-        merkle._can_fork = can_fork
+        _forked.can_fork = can_fork
         wall = time.perf_counter()
-        tree = merkle.build_tree(leaves)
+        tree = build_tree(leaves)
         for _text in tree.proofs_json():
             pass
         wall = time.perf_counter() - wall
         root = tree.root_hex
-        proofs = {i: tree.proof_json(i) for i in _sample(count, seed)}
+        proofs = {i: next(tree.proofs_json(i, i + 1)) for i in _sample(count, seed)}
         if any(json.loads(text) != tree.proof(i) for i, text in proofs.items()):
-            raise SystemExit("credreg: proof_json and proof disagree")
+            raise SystemExit("credreg: proofs_json and proof disagree")
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # A large tree that credreg hashed in one process after all: the machine looked busy.
-    unforked = side == "credreg" and count >= merkle._FORK_FROM and not any(forks)
+    unforked = side == "credreg" and count >= _forked.FORK_FROM and not any(forks)
     return {"wall": wall, "peak_mib": peak_mib, "root": root, "proofs": proofs, "unforked": unforked}
 
 

@@ -33,7 +33,7 @@ from registry.chain.client import (Fees, IssuerRecord, RegistryClient, build_tra
                                    guarded)
 from registry.errors import BadInput, ChainError, CredregError
 from registry.files import AtomicDirectory
-from registry.merkle import MerkleTree, build_tree
+from registry.merkle.tree import MerkleTree, build_tree
 from registry.store import Batch, Store
 
 PROOF_TYPE = "CredregMerkleProof2026"

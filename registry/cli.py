@@ -213,8 +213,9 @@ def cmd_anchor(ctx: Context) -> int:
 
 def _revocation_target(ctx: Context, registry, store, target: str) -> tuple[str, int]:
     """(root hex, leaf index) of a credential given as a file or as an id in the store."""
-    from registry import credentials, merkle
+    from registry import credentials
     from registry.errors import BadInput
+    from registry.merkle import paths as merkle
 
     path = Path(target)
     if path.is_file():

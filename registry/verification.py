@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from registry import credentials, merkle
+from registry import credentials
 from registry.chain.view import ChainView
 from registry.errors import CredregError
+from registry.merkle import paths as merkle
 
 MAX_PATH_STEPS = 64
 

@@ -27,9 +27,10 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 from sqlalchemy import select
 
-from registry import credentials, merkle
+from registry import credentials
 from registry.anchoring import PROOF_TYPE, credential_file_name
 from registry.chain.client import RegistryClient, connect
+from registry.merkle.paths import leaf_index
 from registry.store import NewCredential, Store
 from registry.store.schema import credentials as credentials_table
 
@@ -290,7 +291,7 @@ def check_proof_files(paths: Iterable[Path], registry: RegistryClient, issuer: I
         info, anchor, created = roots[root]
         assert proof["anchor"] == anchor and proof["created"] == created
         assert proof["type"] == PROOF_TYPE
-        positions.setdefault(root, Counter())[merkle.leaf_index(steps, info.leaf_count)] += 1
+        positions.setdefault(root, Counter())[leaf_index(steps, info.leaf_count)] += 1
         assert doc["id"] not in docs
         docs[doc["id"]] = doc
     for root, seen in positions.items():

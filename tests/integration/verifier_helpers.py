@@ -33,10 +33,11 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
-from registry import credentials, merkle
+from registry import credentials
 from registry.anchoring import PROOF_TYPE, credential_file_name
 from registry.chain.client import RegistryClient, connect
 from registry.dev.devchain import dev_account, rpc
+from registry.merkle.tree import MerkleTree, build_tree
 from registry.service.app import Settings, create_app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -173,7 +174,7 @@ def prepared(issuer: tuple[str, str], **fields: Any) -> dict[str, Any]:
     return credentials.prepare(_fresh(example("intro-to-sql"), **fields), did, name)
 
 
-def with_proof(doc: dict[str, Any], tree: merkle.MerkleTree, index: int, chain_id: int, registry: str,
+def with_proof(doc: dict[str, Any], tree: MerkleTree, index: int, chain_id: int, registry: str,
                receipt: Any, created: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
     """``doc`` with a credreg proof for leaf ``index`` of ``tree``, as `credreg anchor` writes it."""
     out = copy.deepcopy(doc)
@@ -189,7 +190,7 @@ def with_proof(doc: dict[str, Any], tree: merkle.MerkleTree, index: int, chain_i
 def anchor_by_hand(client: RegistryClient, signer: LocalAccount, docs: list[dict[str, Any]]
                    ) -> tuple[list[dict[str, Any]], Any]:
     """Anchor ``docs`` as one batch with ``signer``'s key; the docs with proofs, and the receipt."""
-    tree = merkle.build_tree([credentials.target_hash(d) for d in docs])
+    tree = build_tree([credentials.target_hash(d) for d in docs])
     receipt = client.transact("anchorRoot", [tree.root, len(docs)], signer)
     proven = [with_proof(d, tree, i, client.chain_id, client.address, receipt) for i, d in enumerate(docs)]
     return proven, receipt

@@ -9,7 +9,8 @@ from sqlalchemy import text
 
 from registry import anchoring
 from registry.errors import CredregError
-from registry.merkle import build_tree, verify_path
+from registry.merkle.paths import verify_path
+from registry.merkle.tree import build_tree
 from registry.store import NewCredential, Store
 
 _HEAD = '{"type":"MerkleProof2019","merkleRoot":"%s",'

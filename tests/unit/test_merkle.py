@@ -18,9 +18,11 @@ from blockcerts_merkletools import MerkleTools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry import merkle
 from registry.errors import BadInput
-from registry.merkle import MerkleTree, build_tree, expected_path_length, leaf_index, verify_path
+from registry.merkle import _forked
+from registry.merkle import tree as tree_module
+from registry.merkle.paths import leaf_index, parse_path, verify_path
+from registry.merkle.tree import MerkleTree, build_tree
 
 
 def _leaves(count: int, seed: int = 0) -> list[bytes]:
@@ -40,12 +42,12 @@ def _assert_same_as_merkletools(leaves: list[bytes], indices) -> None:
     count = len(leaves)
     assert tree.root_hex == tools.get_merkle_root(), f"root of {count} leaves"
     assert tree.root == bytes.fromhex(tree.root_hex) and tree.leaf_count == count
+    texts = list(tree.proofs_json())
     for index in indices:
         expected = tools.get_proof(index)
         assert tree.proof(index) == expected, f"proof of leaf {index} of {count}"
-        assert tree.proof_json(index) == json.dumps(expected), f"proof_json of leaf {index} of {count}"
+        assert texts[index] == json.dumps(expected), f"proofs_json text of leaf {index} of {count}"
         assert leaf_index(expected, count) == index, f"leaf_index of leaf {index} of {count}"
-        assert expected_path_length(index, count) == len(expected)
 
 
 def _accepted_at(target: bytes, path: list[dict[str, str]], root: bytes, count: int) -> int | None:
@@ -89,19 +91,21 @@ def test_single_leaf_tree_is_its_own_root_with_an_empty_path():
     leaf = _leaves(1)[0]
     tree = build_tree([leaf])
     assert tree.root == leaf and _merkletools([leaf]).get_proof(0) == []
-    assert tree.proof(0) == [] and tree.proof_json(0) == "[]"
+    assert tree.proof(0) == [] and list(tree.proofs_json()) == ["[]"]
     assert leaf_index([], 1) == 0 and verify_path(leaf, [], leaf)
 
 
 @pytest.mark.parametrize("count", [1023, 1024, 1025, 2047, 3001])
-def test_proof_json_is_json_dumps_of_proof_in_any_order_of_calls(count):
+def test_proofs_json_of_one_leaf_is_json_dumps_of_proof_in_any_order_of_calls(count):
     tree = build_tree(_leaves(count))
     expected = [json.dumps(tree.proof(i)) for i in range(count)]
     shuffled = random.Random(count).sample(range(count), count)
     orders = [range(count), range(count - 1, -1, -1), range(500, count), shuffled]
+    edges = [i for i in (0, 1, 1022, 1023, 1024, 1025, 2047, 2048, count - 2, count - 1) if i < count]
     for order in orders:
-        for index in order:
-            assert tree.proof_json(index) == expected[index], index
+        # Each call renders a whole block of 1,024 paths: a spread of ~64 leaves per order.
+        for index in [*order[:: max(1, len(order) // 64)], *edges]:
+            assert list(tree.proofs_json(index, index + 1)) == [expected[index]], index
     assert all(json.loads(text) == tree.proof(i) for i, text in enumerate(expected))
 
 
@@ -125,14 +129,14 @@ def test_proofs_json_refuses_a_range_outside_the_tree():
 
 def test_large_tree_hashed_in_two_processes_matches_one_process_and_merkletools():
     leaves = _leaves(70_001)
-    assert merkle._hash_tree(leaves, fork=True) == merkle._hash_tree(leaves, fork=False)
+    assert tree_module._hash_tree(leaves, fork=True) == tree_module._hash_tree(leaves, fork=False)
     edges = [0, 1, 32_767, 32_768, 65_535, 65_536, 69_999, 70_000]
     sample = edges + random.Random(7).sample(range(70_001), 40)
     _assert_same_as_merkletools(leaves, sample)
 
 
 def test_a_failed_hashing_child_is_made_up_for_in_the_parent(monkeypatch):
-    parent, real_climb = os.getpid(), merkle._climb
+    parent, real_climb = os.getpid(), tree_module._climb
 
     def climb_that_dies_in_the_child(*args):
         if os.getpid() != parent:
@@ -140,18 +144,18 @@ def test_a_failed_hashing_child_is_made_up_for_in_the_parent(monkeypatch):
         return real_climb(*args)
 
     leaves = _leaves(1 << 16)
-    expected = merkle._hash_tree(leaves, fork=False)
-    monkeypatch.setattr(merkle, "_climb", climb_that_dies_in_the_child)
-    assert merkle._hash_tree(leaves, fork=True) == expected
+    expected = tree_module._hash_tree(leaves, fork=False)
+    monkeypatch.setattr(tree_module, "_climb", climb_that_dies_in_the_child)
+    assert tree_module._hash_tree(leaves, fork=True) == expected
 
 
 def test_the_most_chunks_a_tree_is_cut_into_hash_alike_in_two_processes():
     leaves = _leaves((1 << 17) - 1)  # 32 chunks of 2**12 leaves, the last one short of a leaf
-    assert merkle._hash_tree(leaves, fork=True) == merkle._hash_tree(leaves, fork=False)
+    assert tree_module._hash_tree(leaves, fork=True) == tree_module._hash_tree(leaves, fork=False)
 
 
 def test_chunks_a_hashing_child_took_but_never_finished_are_hashed_in_the_parent(monkeypatch):
-    parent, real_climb, climbs = os.getpid(), merkle._climb, []
+    parent, real_climb, climbs = os.getpid(), tree_module._climb, []
 
     def climb_that_dies_in_the_childs_third_chunk(*args):
         if os.getpid() == parent:
@@ -163,10 +167,10 @@ def test_chunks_a_hashing_child_took_but_never_finished_are_hashed_in_the_parent
         return real_climb(*args)
 
     leaves = _leaves(70_001)  # 18 chunks of 2**12 leaves, the last one partial
-    expected = merkle._hash_tree(leaves, fork=False)
-    monkeypatch.setattr(merkle, "_climb", climb_that_dies_in_the_childs_third_chunk)
-    assert merkle._hash_tree(leaves, fork=True) == expected
-    child = merkle._unreaped.pop()
+    expected = tree_module._hash_tree(leaves, fork=False)
+    monkeypatch.setattr(tree_module, "_climb", climb_that_dies_in_the_childs_third_chunk)
+    assert tree_module._hash_tree(leaves, fork=True) == expected
+    child = _forked.unreaped.pop()
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 3  # it did die, after two chunks
 
@@ -179,6 +183,18 @@ def test_leaf_index_recovers_every_position_of_odd_and_even_trees():
         tree = build_tree(_leaves(count, seed=1))
         for index in range(count):
             assert leaf_index(tree.proof(index), count) == index, (count, index)
+
+
+@pytest.mark.parametrize("counts", [range(1, 301), [1023, 1024, 1025, 2047, 2048, 2049, 5001]])
+def test_every_path_the_builder_renders_parses_reaches_the_root_and_gives_back_its_leaf(counts):
+    # The fast builder held against the plain module the verifier uses, promoted nodes included.
+    for count in counts:
+        leaves = _leaves(count, seed=3)
+        tree = build_tree(leaves)
+        for index, text in enumerate(tree.proofs_json()):
+            steps = parse_path(json.loads(text))
+            assert verify_path(leaves[index], steps, tree.root), (count, index)
+            assert leaf_index(steps, count) == index, (count, index)
 
 
 def test_duplicate_leaves_keep_their_own_positions():
@@ -253,15 +269,6 @@ def test_a_path_that_is_not_a_list_is_bad_input(path):
 def test_leaf_count_must_be_a_positive_integer(count):
     with pytest.raises(BadInput):
         leaf_index([], count)
-    with pytest.raises(BadInput):
-        expected_path_length(0, count)
-
-
-def test_expected_path_length_rejects_positions_outside_the_tree():
-    with pytest.raises(BadInput):
-        expected_path_length(5, 5)
-    with pytest.raises(BadInput):
-        expected_path_length(-1, 5)
 
 
 # --- verify_path --------------------------------------------------------------------------------
@@ -318,7 +325,7 @@ def test_a_tree_survives_pickling_for_a_worker_process():
     tree = build_tree(_leaves(1500))
     copy = pickle.loads(pickle.dumps(tree))
     assert copy.root == tree.root and copy.leaf_count == 1500
-    assert [copy.proof_json(i) for i in range(1500)] == [tree.proof_json(i) for i in range(1500)]
+    assert list(copy.proofs_json()) == list(tree.proofs_json())
 
 
 @pytest.mark.parametrize("index", [-1, 4, 1024, 10**9])
@@ -327,7 +334,7 @@ def test_an_index_outside_the_tree_is_an_index_error(index):
     with pytest.raises(IndexError):
         tree.proof(index)
     with pytest.raises(IndexError):
-        tree.proof_json(index)
+        tree.proofs_json(index, index + 1)
 
 
 def test_an_index_that_is_not_an_int_is_a_type_error():
@@ -335,5 +342,3 @@ def test_an_index_that_is_not_an_int_is_a_type_error():
     for index in ("1", 1.5):
         with pytest.raises(TypeError):
             tree.proof(index)
-        with pytest.raises(TypeError):
-            tree.proof_json(index)
