@@ -2,7 +2,7 @@
 finishes the work, anchors each root exactly once and leaves every credential one valid proof.
 
 The job kills itself with SIGKILL when CREDREG_TEST_KILL_AT names the stage it reaches
-(registry.anchoring._checkpoint), so each killed run is a real child process; the evidence of
+(registry.anchoring._crashpoints), so each killed run is a real child process; the evidence of
 where it died is read back from the store and the chain before the run that finishes.
 """
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from registry import anchoring
+from registry.anchoring import writer
 from registry.errors import CredregError
 from registry.merkle.paths import verify_path
 from registry.merkle.tree import build_tree
@@ -25,7 +25,7 @@ def _batch(tmp_path, count):
     batch = store.create_batch([r for r, _ in rows], tree.root_hex, issuer_did="did:web:a",
                                signer="0x" + "1" * 40, chain_id=1, registry="0x" + "2" * 40,
                                out_dir=str(tmp_path / "out"))
-    spec = anchoring._WriteSpec(store.engine.url.render_as_string(hide_password=False), batch.id,
+    spec = writer.WriteSpec(store.engine.url.render_as_string(hide_password=False), batch.id,
                                 str(tmp_path / "out"), _HEAD % tree.root_hex)
     (tmp_path / "out").mkdir()
     return store, tree, spec
@@ -34,9 +34,9 @@ def _batch(tmp_path, count):
 @pytest.mark.parametrize("count, workers", [(1, 1), (1500, 1), (1500, 2)])
 def test_each_file_holds_its_own_leafs_path(tmp_path, count, workers):
     store, tree, spec = _batch(tmp_path, count)
-    anchoring._write_parallel(spec, tree, count, workers, lambda message: None)
+    writer.write_parallel(spec, tree, count, workers, lambda message: None)
     for leaf, cid, target, _ in store.batch_documents(spec.batch_id):
-        doc = json.loads((tmp_path / "out" / anchoring.credential_file_name(cid)).read_text())
+        doc = json.loads((tmp_path / "out" / writer.credential_file_name(cid)).read_text())
         assert doc["n"] == leaf and doc["proof"]["targetHash"] == target
         assert doc["proof"]["path"] == tree.proof(leaf)
         assert verify_path(target, doc["proof"]["path"], tree.root)
@@ -48,7 +48,7 @@ def test_a_leaf_missing_from_the_store_is_named_not_skipped(tmp_path):
     with store.engine.begin() as conn:
         conn.execute(text("DELETE FROM credentials WHERE leaf_index = 2"))
     with pytest.raises(CredregError, match="no credential at leaf 2"):
-        anchoring._write_range(spec, tree, 0, 5, None)
+        writer.write_range(spec, tree, 0, 5, None)
     # The leaves before it were written whole; none after it was written under a wrong path.
     written = {json.loads(p.read_text())["n"] for p in (tmp_path / "out").iterdir()}
     assert written == {0, 1}

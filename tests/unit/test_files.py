@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from registry.files import AtomicDirectory
+from registry.anchoring.files import AtomicDirectory
 
 
 def _portable(directory: AtomicDirectory) -> AtomicDirectory:

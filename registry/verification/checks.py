@@ -14,36 +14,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from registry import credentials
 from registry.chain.view import ChainView
 from registry.errors import CredregError
 from registry.merkle import paths as merkle
+from registry.verification.verdict import Check, Verdict
 
 MAX_PATH_STEPS = 64
-
-
-class Check(NamedTuple):
-    """One named step of a verification and how it went (a tuple: seven are made per credential)."""
-
-    name: str
-    passed: bool
-    detail: str
-
-
-class Verdict(NamedTuple):
-    """The answer on one credential (a tuple, like Check: a batch makes a thousand)."""
-
-    status: str  # valid | invalid | revoked | expired | unverifiable
-    checks: tuple[Check, ...]
-    issuer: dict[str, Any] | None = None
-    anchor: dict[str, Any] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        # Each check becomes {"name", "passed", "detail"} in C: a batch turns seven thousand.
-        return {"status": self.status, "checks": [dict(zip(Check._fields, c)) for c in self.checks],
-                "issuer": self.issuer, "anchor": self.anchor}
 
 
 class _Run:

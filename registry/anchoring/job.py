@@ -14,32 +14,28 @@ with exactly one valid proof.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import re
-import signal
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from hashlib import sha256
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
+from registry.anchoring._crashpoints import checkpoint
+from registry.anchoring.writer import WriteSpec, write_parallel
 from registry.chain.client import (Fees, IssuerRecord, RegistryClient, build_transaction, fees as current_fees,
                                    guarded)
-from registry.errors import BadInput, ChainError, CredregError
-from registry.files import AtomicDirectory
+from registry.errors import BadInput, ChainError
 from registry.merkle.tree import MerkleTree, build_tree
 from registry.store import Batch, Store
 
 PROOF_TYPE = "CredregMerkleProof2026"
 UNFINISHED = ("built", "sent", "mined", "confirmed")
-_PARALLEL_FILES = 20_000
-_UUID_ID = re.compile(r"urn:uuid:[0-9a-fA-F-]{1,36}")  # below this, forking writers costs more than it saves
+_PARALLEL_FILES = 20_000  # below this, forking writers costs more than it saves
 
 
 @dataclass(frozen=True)
@@ -89,19 +85,6 @@ class AnchorReport:
     @property
     def ok(self) -> bool:
         return all(b.state == "written" for b in self.batches)
-
-
-def credential_file_name(credential_id: str) -> str:
-    """``<uuid>.json`` for urn:uuid ids; otherwise a digest, so no id can escape ``--out``."""
-    if _UUID_ID.fullmatch(credential_id):
-        return f"{credential_id[9:].lower()}.json"
-    return sha256(credential_id.encode()).hexdigest()[:32] + ".json"
-
-
-def _checkpoint(stage: str) -> None:
-    """Test hook for the crash tests: a real SIGKILL at a named stage (CREDREG_TEST_KILL_AT)."""
-    if os.environ.get("CREDREG_TEST_KILL_AT") == stage:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _stderr(message: str) -> None:
@@ -167,7 +150,7 @@ class AnchorJob:
         self._tree = (batch.id, tree)
         self.say(f"batch {batch.root[:12]}…: {batch.leaf_count:,} credentials, tree and batch built in "
                  f"{time.perf_counter() - started:.1f} s")
-        _checkpoint("built")
+        checkpoint("built")
         return batch
 
     def _process(self, batch: Batch, resumed: bool = False) -> BatchOutcome:
@@ -212,11 +195,11 @@ class AnchorJob:
             state="sent", nonce=tx["nonce"], raw_tx="0x" + bytes(signed.raw_transaction).hex(),
             tx_hashes=(*batch.tx_hashes, tx_hash), fee_bumps=bumps, max_fee=str(fee.max_fee_wei),
             priority_fee=str(fee.priority_fee_wei))
-        _checkpoint("signed")
+        checkpoint("signed")
         self._broadcast(batch)
         self.say(f"batch {batch.root[:12]}…: {'replacement ' if bumps else ''}transaction {tx_hash} sent "
                  f"(max fee {fee.max_fee_wei / 1e9:.3f} gwei)")
-        _checkpoint("broadcast")
+        checkpoint("broadcast")
         return batch
 
     def _broadcast(self, batch: Batch) -> bool:
@@ -317,7 +300,7 @@ class AnchorJob:
             block_number=receipt["blockNumber"], block_hash="0x" + bytes(receipt["blockHash"]).hex(),
             gas_used=receipt["gasUsed"])
         self.say(f"batch {batch.root[:12]}…: mined in block {batch.block_number} ({batch.gas_used:,} gas)")
-        _checkpoint("mined")
+        checkpoint("mined")
         return batch
 
     def _find_anchor(self, batch: Batch) -> Batch | None:
@@ -360,7 +343,7 @@ class AnchorJob:
                 block = guarded(lambda: self.w3.eth.get_block(batch.block_number), "reading the anchor block")
                 batch = self.store.update_batch(batch.id, "confirmed", f"{head - batch.block_number + 1} confirmations",
                                                 state="confirmed", anchored_at=block["timestamp"])
-                _checkpoint("confirmed")
+                checkpoint("confirmed")
                 return batch
             if time.monotonic() - started > self.options.timeout:
                 raise ChainError(f"block {batch.block_number} did not reach {self.options.confirmations} "
@@ -382,64 +365,10 @@ class AnchorJob:
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(batch.anchored_at))
         head = (f'{{"type":"{PROOF_TYPE}","created":"{created}","proofPurpose":"assertionMethod",'
                 f'"merkleRoot":"{batch.root}","anchor":{anchor},')
-        spec = _WriteSpec(self.store.engine.url.render_as_string(hide_password=False), batch.id, str(out), head)
+        spec = WriteSpec(self.store.engine.url.render_as_string(hide_password=False), batch.id, str(out), head)
         workers = self.options.workers if batch.leaf_count >= _PARALLEL_FILES else 1
-        _write_parallel(spec, tree, batch.leaf_count, workers, self.say)
+        write_parallel(spec, tree, batch.leaf_count, workers, self.say)
         self.store.finish_batch(batch.id, batch.leaf_count)
         self.say(f"batch {batch.root[:12]}…: {batch.leaf_count:,} credential files written to {out} in "
                  f"{time.perf_counter() - started:.1f} s")
         return self.store.batch(batch.id)
-
-
-@dataclass(frozen=True)
-class _WriteSpec:
-    store_url: str
-    batch_id: int
-    out_dir: str
-    proof_head: str
-
-
-def _write_range(spec: _WriteSpec, tree: MerkleTree, start: int, stop: int,
-                 say: Callable[[str], None] | None) -> None:
-    """Write the files of leaves [start, stop): canonical document + proof, each file atomically."""
-    from sqlalchemy import create_engine
-
-    store = Store(create_engine(spec.store_url))
-    step = max(1, (stop - start) // 10)
-    # Per file, only what differs is computed: this loop runs a million times a night.
-    head, written = spec.proof_head, 0
-    rows = store.batch_documents(spec.batch_id, start, stop)
-    with AtomicDirectory(spec.out_dir) as out:
-        # The store yields leaves in order, as the tree hands out their paths.
-        for n, ((leaf, cid, target, doc), path) in enumerate(zip(rows, tree.proofs_json(start, stop))):
-            if leaf != start + n:
-                break
-            out.write(credential_file_name(cid),
-                      f'{doc[:-1]},"proof":{head}"targetHash":"{target}","path":{path}}}}}\n'.encode())
-            written = n + 1
-            if n == (stop - start) // 2:
-                _checkpoint("writing")
-            if say and stop - start >= 10_000 and n and n % step == 0:
-                say(f"  files: {n * 100 // (stop - start)} % of {stop - start:,}")
-    store.engine.dispose()
-    if written != stop - start:
-        raise CredregError(f"batch {spec.batch_id}: the store has no credential at leaf {start + written}; "
-                           "the batch cannot be written until it does")
-
-
-def _write_parallel(spec: _WriteSpec, tree: MerkleTree, count: int, workers: int,
-                    say: Callable[[str], None]) -> None:
-    if workers <= 1:
-        _write_range(spec, tree, 0, count, say)
-        return
-    bounds = [count * i // workers for i in range(workers + 1)]
-    ctx = multiprocessing.get_context("fork")  # the tree is shared copy-on-write, not pickled
-    procs = [ctx.Process(target=_write_range, args=(spec, tree, bounds[i], bounds[i + 1], say if i == 0 else None))
-             for i in range(workers)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join()
-    failed = [p.exitcode for p in procs if p.exitcode != 0]
-    if failed:
-        raise CredregError(f"writing credential files failed (worker exit codes {failed}); run again to finish")
