@@ -1,1 +1,2 @@
-"""The verifier service: FastAPI app, chain indexer, and the verification page."""
+"""The verifier service: the FastAPI app (``registry.service.app.create_app``), its settings,
+models, dependencies and routers, the chain indexer, and the verification page (``static/``)."""
