@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from registry import __version__
 from registry.cli.audit import cmd_audit
 from registry.cli.context import Context, load_settings
 from registry.cli.deploy import cmd_deploy
@@ -29,6 +31,7 @@ environment:
   CREDREG_REGISTRY           registry address (default: the one `credreg deploy` recorded)
   CREDREG_HOME               state folder: store, deployments, issued files (default ./.credreg)
   CREDREG_PRIVATE_KEY        signing key (or --keystore FILE with CREDREG_KEYSTORE_PASSWORD)
+  CREDREG_DEBUG              1: print the full traceback of an error (as --debug)
 
 exit codes: 0 success, 1 failure or not valid, 2 usage error or bad input, 3 chain unreachable
 """
@@ -50,6 +53,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--home", help="state folder (CREDREG_HOME, default ./.credreg)")
     group.add_argument("--keystore", type=Path, help="encrypted keystore of the signer "
                        "(password: CREDREG_KEYSTORE_PASSWORD); default: CREDREG_PRIVATE_KEY")
+    # Also accepted before the command (`credreg --debug anchor`); SUPPRESS keeps that one's value.
+    group.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="on an error, print the full traceback (CREDREG_DEBUG=1)")
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
@@ -202,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="credreg",
         description="credreg: anchor micro-credentials on chain in Merkle batches, and verify them.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"credreg {__version__}")
+    parser.add_argument("--debug", action="store_true", help="on an error, print the full traceback (CREDREG_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in COMMANDS:
         register(sub)
@@ -216,13 +224,17 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)  # usage errors exit 2 (argparse)
+    settings = None
     try:
         settings = load_settings(args)
         return args.func(Context(args, settings))
     except CredregError as exc:
         if args.json:
             print(json.dumps({"error": str(exc), "kind": type(exc).__name__, "exitCode": exc.exit_code}))
-        print(f"credreg: error: {exc}", file=sys.stderr)
+        if args.debug or (settings is not None and settings.debug):
+            traceback.print_exc()
+        else:
+            print(f"credreg: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("credreg: interrupted", file=sys.stderr)

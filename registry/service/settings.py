@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     # keep them out of every repr, log line and error message (invariant 9).
     private_key: SecretStr | None = None
     keystore_password: SecretStr | None = None
+    debug: bool = False  # the CLI prints full tracebacks (as `credreg --debug` does)
     # The verifier.
     confirmations: int = Field(1, ge=1)
     max_lag_blocks: int = Field(10, ge=0)

@@ -1,17 +1,39 @@
-"""The command line without a chain: `serve` handing its Settings to the workers."""
+"""The command line without a chain: --version, --debug, and `serve` handing its Settings to the workers."""
 
 import os
 import pickle
 
 import pytest
 
+from registry import __version__
+
 REGISTRY = "0x" + "ab" * 20
+NOTHING_TO_ISSUE = "nothing to issue: give FILE|DIR arguments or --roster CSV --achievement JSON"
 
 
 @pytest.fixture(autouse=True)
 def _no_credreg_environment(monkeypatch):
     for name in [n for n in os.environ if n.startswith("CREDREG_")]:
         monkeypatch.delenv(name)
+
+
+def test_version_prints_the_package_version(run_cli):
+    assert run_cli("--version") == (0, f"credreg {__version__}\n", "")
+    assert __version__ == "0.1.0"
+
+
+def test_an_error_is_one_line_without_debug(run_cli):
+    assert run_cli("issue") == (2, "", f"credreg: error: {NOTHING_TO_ISSUE}\n")
+
+
+@pytest.mark.parametrize("argv, env", [(("--debug", "issue"), {}), (("issue", "--debug"), {}),
+                                       (("issue",), {"CREDREG_DEBUG": "1"})])
+def test_debug_prints_the_traceback_with_the_same_exit_code(run_cli, argv, env):
+    code, out, err = run_cli(*argv, env=env)
+    assert (code, out) == (2, "")
+    assert err.startswith("Traceback (most recent call last):")
+    assert err.endswith(f"registry.errors.ConfigError: {NOTHING_TO_ISSUE}\n")
+    assert "credreg: error:" not in err
 
 
 @pytest.mark.parametrize("workers", [1, 2])
