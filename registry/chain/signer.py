@@ -1,14 +1,14 @@
 """Where the signing key comes from: ``CREDREG_PRIVATE_KEY`` or an encrypted keystore.
 
-Invariant 9: the key is never logged, printed or written. Errors say which source failed and
-why, never what the key was.
+The caller reads the key or the keystore's password (the CLI: from its Settings) and passes them
+in; this module never reads the environment. Invariant 9: the key is never logged, printed or
+written. Errors say which source failed and why, never what the key was.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -21,12 +21,16 @@ KEY_ENV = "CREDREG_PRIVATE_KEY"
 PASSWORD_ENV = "CREDREG_KEYSTORE_PASSWORD"
 
 
-def load_signer(keystore: Path | None = None, environ: dict[str, str] | None = None) -> LocalAccount:
-    """The signer from ``--keystore`` (password from the environment or a prompt), else the env key."""
-    env = os.environ if environ is None else environ
+def load_signer(keystore: Path | None = None, *, private_key: str | None = None,
+                password: str | None = None) -> LocalAccount:
+    """The signer from ``keystore`` (unlocked with ``password``, else a prompt), else ``private_key``.
+
+    The messages name ``CREDREG_PRIVATE_KEY`` and ``CREDREG_KEYSTORE_PASSWORD``: where the values
+    are read from.
+    """
     if keystore is not None:
-        return _from_keystore(Path(keystore), env)
-    raw = env.get(KEY_ENV, "").strip()
+        return _from_keystore(Path(keystore), password)
+    raw = (private_key or "").strip()
     if not raw:
         raise ConfigError(f"no signer: set {KEY_ENV} or pass --keystore FILE (with {PASSWORD_ENV})")
     try:
@@ -36,14 +40,13 @@ def load_signer(keystore: Path | None = None, environ: dict[str, str] | None = N
         raise ConfigError(f"{KEY_ENV} is not a valid private key (expected 32 bytes of hex)") from None
 
 
-def _from_keystore(path: Path, env) -> LocalAccount:
+def _from_keystore(path: Path, password: str | None) -> LocalAccount:
     try:
         keystore = json.loads(path.read_text())
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read keystore: {exc.strerror}") from None
     except ValueError:
         raise ConfigError(f"{path}: not a JSON keystore") from None
-    password = env.get(PASSWORD_ENV)
     if password is None:
         if not sys.stdin.isatty():
             raise ConfigError(f"{path}: set {PASSWORD_ENV} to unlock the keystore")

@@ -18,7 +18,8 @@ DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 class Settings(BaseSettings):
     """Read from the environment: CREDREG_RPC_URL, CREDREG_REGISTRY, CREDREG_CONFIRMATIONS, ..."""
 
-    model_config = SettingsConfigDict(env_prefix="CREDREG_", extra="ignore", frozen=True)
+    # An empty variable counts as unset, as it always has for the CLI (CREDREG_HOME= means ./.credreg).
+    model_config = SettingsConfigDict(env_prefix="CREDREG_", extra="ignore", frozen=True, env_ignore_empty=True)
 
     rpc_url: str = DEFAULT_RPC_URL
     registry: str | None = None  # default: the address `credreg deploy` recorded in home
@@ -28,6 +29,7 @@ class Settings(BaseSettings):
     # keep them out of every repr, log line and error message (invariant 9).
     private_key: SecretStr | None = None
     keystore_password: SecretStr | None = None
+    debug: bool = False  # the CLI prints full tracebacks (as `credreg --debug` does)
     # The verifier.
     confirmations: int = Field(1, ge=1)
     max_lag_blocks: int = Field(10, ge=0)

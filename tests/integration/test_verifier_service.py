@@ -13,6 +13,8 @@ import os
 import re
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,7 @@ from verifier_helpers import (  # noqa: E402, F401 (service, world: fixtures)
     settings_for,
     synced,
     verify_http,
+    wait_until,
     world,
 )
 
@@ -335,3 +338,54 @@ def test_cli_verify_json_is_the_services_verdict(world, service, tmp_path):
     for label in ("sql", "revoked", "cross-issuer"):
         doc = copy.deepcopy(world.docs[label])
         assert cli_verify(world, doc, tmp_path)[1] == verify_http(service, doc)[1]
+
+
+# ---------------------------------------------------------------------------- `credreg serve`
+
+def _workers(parent: int) -> list[int]:
+    """The uvicorn worker processes (spawned children) of ``parent``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+        if ppid == parent and b"spawn_main" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _healthz(port: int) -> tuple[int, dict | None]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+    except OSError:
+        return 0, None  # not listening yet
+
+
+def test_serve_with_two_workers_hands_each_the_settings_from_its_flags(world, tmp_path):
+    """The node and the registry are flags only: a worker that read them from its environment would
+    find neither (and the environment the parent spawns its workers with has no CREDREG_* at all)."""
+    from registry.dev.devchain import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDREG_")}
+    server = subprocess.Popen([sys.executable, "-m", "registry.cli", "serve", "--workers", "2", "--port", str(port),
+                               "--rpc-url", world.url, "--registry", world.registry.address, "--home", str(tmp_path)],
+                              env=env, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        workers = wait_until(lambda: len(_workers(server.pid)) == 2 and _workers(server.pid), timeout=60,
+                             what="two workers")
+        assert all(b"CREDREG_" not in Path(f"/proc/{pid}/environ").read_bytes() for pid in workers)
+        # Twenty fresh connections, spread over both workers: every one healthy, on the configured registry.
+        answers = wait_until(lambda: (a := [_healthz(port) for _ in range(20)]) and all(c == 200 for c, _ in a) and a,
+                             timeout=60, what="both workers healthy")
+        assert {body["registry"] for _, body in answers} == {world.registry.address}
+        assert server.poll() is None and sorted(_workers(server.pid)) == sorted(workers)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

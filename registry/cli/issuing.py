@@ -1,0 +1,156 @@
+"""`credreg issue`, `anchor`, `revoke` and `status`: an issuer's credentials from queue to chain."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from registry.cli import output
+from registry.cli.context import Context
+from registry.errors import ConfigError, ExitCode
+
+
+def _issuer_of_signer(registry, signer):
+    """The accredited issuer whose key signs; NotAuthorized (exit 1) when there is none."""
+    from registry.errors import NotAuthorized
+
+    issuer_id = registry.issuer_of_key(signer.address)
+    if issuer_id == 0:
+        raise NotAuthorized(f"key {signer.address} is not a key of any accredited issuer on registry "
+                            f"{registry.address} (chain {registry.chain_id})")
+    issuer = registry.issuer(issuer_id)
+    if issuer.suspended:
+        raise NotAuthorized(f"issuer {issuer.id} ({issuer.name}) is suspended on registry {registry.address}")
+    return issuer
+
+
+def cmd_issue(ctx: Context) -> int:
+    from registry import credentials
+    from registry.store import NewCredential
+
+    args = ctx.args
+    if bool(args.roster) != bool(args.achievement):
+        raise ConfigError("--roster and --achievement go together")
+    if args.roster and args.paths:
+        raise ConfigError("give either FILE|DIR arguments or --roster/--achievement, not both")
+    if not args.roster and not args.paths:
+        raise ConfigError("nothing to issue: give FILE|DIR arguments or --roster CSV --achievement JSON")
+    # Read and validate everything before touching the chain or the store: all or nothing.
+    if args.roster:
+        docs = [(f"{args.roster}:row {i + 1}", d) for i, d in
+                enumerate(credentials.from_roster(Path(args.roster), Path(args.achievement), args.valid_from))]
+    else:
+        docs = [(str(path), d) for path, d in credentials.load_paths(args.paths)]
+    registry = ctx.registry()
+    issuer = _issuer_of_signer(registry, ctx.signer())
+    items = []
+    for source, doc in docs:
+        prepared = credentials.prepare(doc, issuer.did, issuer.name, source)
+        text = credentials.canonical_bytes(prepared)
+        items.append(NewCredential(prepared["id"], hashlib.sha256(text).hexdigest(), issuer.did,
+                                   text.decode(), source))
+    ctx.store().enqueue(items)
+    ctx.emit({"queued": len(items), "issuer": issuer._asdict(),
+              "credentials": [{"id": i.credential_id, "targetHash": i.target_hash, "source": i.source}
+                              for i in items]},
+             f"queued {len(items):,} credential{'s' if len(items) != 1 else ''} for {issuer.name} ({issuer.did}); "
+             f"run `credreg anchor` to anchor them")
+    return ExitCode.OK
+
+
+def cmd_anchor(ctx: Context) -> int:
+    from registry.anchoring import AnchorJob, AnchorOptions
+
+    args = ctx.args
+    options = AnchorOptions(out_dir=Path(args.out) if args.out else ctx.home / "issued",
+                            confirmations=args.confirmations, max_fee_gwei=args.max_fee_gwei,
+                            max_batch=args.max_batch, dry_run=args.dry_run,
+                            replace_after=args.replace_after, timeout=args.timeout)
+    registry = ctx.registry()
+    signer = ctx.signer()
+    issuer = _issuer_of_signer(registry, signer)
+    report = AnchorJob(ctx.store(), registry, signer, issuer, options).run()
+    ctx.emit({"dryRun": report.dry_run, "queued": report.queued,
+              "plannedBatches": list(report.planned_batches), "estimatedGasPerBatch": report.estimated_gas_per_batch,
+              "resumable": list(report.resumable),
+              "batches": [b.__dict__ for b in report.batches]}, output.anchor_report(report))
+    return ExitCode.OK if report.ok else ExitCode.FAILURE
+
+
+def _revocation_target(ctx: Context, registry, store, target: str) -> tuple[str, int]:
+    """(root hex, leaf index) of a credential given as a file or as an id in the store."""
+    from registry import credentials
+    from registry.merkle import paths as merkle
+    from registry.errors import BadInput
+
+    path = Path(target)
+    if path.is_file():
+        doc = credentials.load_file(path)
+        proof = doc.get("proof")
+        if not isinstance(proof, dict) or not isinstance(proof.get("merkleRoot"), str):
+            raise BadInput(f"{path}: no credreg proof (proof.merkleRoot) in this credential")
+        root = proof["merkleRoot"].lower().removeprefix("0x")
+        info = registry.root_info(bytes.fromhex(root))
+        if not info.anchored:
+            raise BadInput(f"{path}: root {root} is not anchored on registry {registry.address}")
+        if not merkle.verify_path(credentials.target_hash(doc), proof.get("path", []), root):
+            raise BadInput(f"{path}: the proof's path does not lead from the document to root {root}")
+        return root, merkle.leaf_index(proof["path"], info.leaf_count)
+    found = store.find_credential(target)
+    if found is None:
+        raise BadInput(f"{target}: neither a file nor a credential id in the store ({ctx.home})")
+    if found.root is None or found.state != "issued":
+        raise BadInput(f"{target}: not anchored yet (state {found.state}); nothing to revoke on chain")
+    return found.root, found.leaf_index
+
+
+def cmd_revoke(ctx: Context) -> int:
+    from registry.errors import BadInput
+
+    args = ctx.args
+    if bool(args.root) == bool(args.targets):
+        raise ConfigError("give credential files or ids, or --root ROOT (not both)")
+    registry, store, signer = ctx.registry(), ctx.store(), ctx.signer()
+    results = []
+    if args.root:
+        root = args.root.lower().removeprefix("0x")
+        if len(root) != 64 or any(c not in "0123456789abcdef" for c in root):
+            raise BadInput(f"--root {args.root!r} is not a 32-byte hex root")
+        if registry.root_info(bytes.fromhex(root)).revoked_at:
+            results.append({"root": root, "leafIndices": None, "alreadyRevoked": True})
+        else:
+            receipt = registry.transact("revokeRoot", [bytes.fromhex(root), args.reason], signer)
+            tx = "0x" + bytes(receipt["transactionHash"]).hex()
+            store.record_revocation(root, None, args.reason, tx)
+            results.append({"root": root, "leafIndices": None, "transactionHash": tx})
+    else:
+        by_root: dict[str, set[int]] = {}
+        for target in args.targets:
+            root, leaf = _revocation_target(ctx, registry, store, target)
+            by_root.setdefault(root, set()).add(leaf)
+        for root, leaves in by_root.items():
+            fresh = sorted(i for i in leaves if not registry.is_revoked(bytes.fromhex(root), i))
+            if not fresh:
+                results.append({"root": root, "leafIndices": [], "alreadyRevoked": sorted(leaves)})
+                continue
+            receipt = registry.transact("revokeCredentials", [bytes.fromhex(root), fresh, args.reason], signer)
+            tx = "0x" + bytes(receipt["transactionHash"]).hex()
+            store.record_revocation(root, fresh, args.reason, tx)
+            results.append({"root": root, "leafIndices": fresh, "transactionHash": tx,
+                            "alreadyRevoked": sorted(leaves - set(fresh))})
+    ctx.emit({"revocations": results, "reason": args.reason}, output.revocations(results))
+    return ExitCode.OK
+
+
+def cmd_status(ctx: Context) -> int:
+    store = ctx.store()
+    counts = store.counts()
+    batches = store.batches()
+    unfinished = [b for b in batches if b.state not in ("written", "failed")]
+    data = {"home": str(ctx.home), "credentials": counts,
+            "batches": {s: sum(1 for b in batches if b.state == s) for s in sorted({b.state for b in batches})},
+            "unfinished": [{"root": b.root, "state": b.state, "leafCount": b.leaf_count, "txHashes": list(b.tx_hashes)}
+                           for b in unfinished],
+            "journal": store.journal(10)}
+    ctx.emit(data, output.status(ctx.home, data, unfinished))
+    return ExitCode.OK

@@ -1,0 +1,81 @@
+"""What `credreg` prints: JSON or text on stdout, and the text of verdicts, tables and reports.
+
+Every command prints through :func:`emit`, so ``--json`` means the same everywhere. The wording
+here is a contract: tests and scripts read it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def emit(data: dict[str, Any], text: str, as_json: bool) -> None:
+    print(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+def issuer_table(issuers: list) -> str:
+    lines = [f"{i.id:>4}  {i.name}  {i.did}  keys={i.key_count}{'  SUSPENDED' if i.suspended else ''}"
+             for i in issuers]
+    return "\n".join(lines) or "no issuers"
+
+
+def anchor_report(report) -> str:
+    """An anchoring run: the plan of a dry run, else one line per batch."""
+    if report.dry_run:
+        return (f"dry run: {report.queued:,} queued credentials -> {len(report.planned_batches)} batch(es) "
+                f"{list(report.planned_batches)}; about {report.estimated_gas_per_batch or 0:,} gas each at up to "
+                f"{(report.max_fee_wei or 0) / 1e9:.3f} gwei; {len(report.resumable)} unfinished batch(es) to resume; "
+                f"nothing sent")
+    lines = [f"{b.root}  {b.leaf_count:>9,}  {b.state:<9}  {b.transaction_hash or '-'}  block {b.block_number}"
+             + (f"  ERROR {b.error}" if b.error else "") for b in report.batches]
+    return "\n".join(lines) or "nothing to anchor"
+
+
+def revocations(results: list[dict[str, Any]]) -> str:
+    """One line per root: what was revoked now and what already was."""
+    return "\n".join(
+        f"root {r['root'][:16]}…: " + (("whole batch already revoked" if r.get("alreadyRevoked") is True
+                                        else "whole batch revoked") if r.get("leafIndices") is None else
+                                       f"revoked {len(r['leafIndices'])}, already revoked {len(r.get('alreadyRevoked', []))}")
+        + (f" (tx {r['transactionHash']})" if r.get("transactionHash") else "") for r in results)
+
+
+def status(home: Path, data: dict[str, Any], unfinished: list) -> str:
+    """`credreg status`: counts, batches, unfinished batches and the journal, oldest entry first."""
+    lines = [f"home {home}",
+             "credentials: " + (", ".join(f"{n:,} {s}" for s, n in sorted(data["credentials"].items())) or "none"),
+             "batches: " + (", ".join(f"{n} {s}" for s, n in data["batches"].items()) or "none")]
+    lines += [f"  unfinished: {b.root[:16]}… {b.state} ({b.leaf_count:,})" for b in unfinished]
+    lines += [f"  {j['at']}  {j['event']:<9} {j['detail'] or ''}" for j in reversed(data["journal"])]
+    return "\n".join(lines)
+
+
+def render_verdict(verdict) -> str:
+    """A verdict in plain language, one line per check."""
+    lines = [f"{verdict.status.upper()}"]
+    for check in verdict.checks:
+        lines.append(f"  {'ok ' if check.passed else 'NO '} {check.name:<10} {check.detail}")
+    if verdict.issuer:
+        lines.append(f"  issuer: {verdict.issuer['name']} ({verdict.issuer['did']})")
+    if verdict.anchor:
+        a = verdict.anchor
+        lines.append(f"  anchor: block {a['blockNumber']} on chain {a['chainId']}, {a['anchoredAt']}, tx {a['transactionHash']}")
+    return "\n".join(lines)
+
+
+def audit(data: dict[str, Any], issuers: list) -> str:
+    """`credreg audit`: the code check, governance, the history's totals, issuers, mismatches."""
+    version, pending = data["compiler"], data["pendingOwner"]
+    lines = [f"registry {data['registry']} on chain {data['chainId']}",
+             f"  code:    {'matches' if data['bytecodeMatchesSource'] else 'DOES NOT MATCH'} the published source "
+             f"(solc {version}, standard-JSON input in the package)",
+             f"  owner:   {data['owner']}" + (f" (pending transfer to {pending})" if int(pending, 16) else ""),
+             f"  history: blocks {data['fromBlock']}-{data['toBlock']}: {data['roots']} roots, "
+             f"{data['credentialsAnchored']:,} credentials anchored, {data['rootsRevoked']} roots and "
+             f"{data['credentialsRevoked']:,} credentials revoked"]
+    lines += [f"  issuer {i.id}: {i.name} ({i.did}), {i.key_count} key(s){', SUSPENDED' if i.suspended else ''}"
+              for i in issuers]
+    lines += [f"  MISMATCH {m}" for m in data["mismatches"]] or ["  events and state agree for every root"]
+    return "\n".join(lines)

@@ -1,0 +1,244 @@
+"""`credreg`'s command line: the common options, every command's flags, and `main`, which runs one.
+
+What each command does lives in its own module (deploy, issuers, issuing, verify, serve, audit);
+what it prints, in output; exit codes are :class:`registry.errors.ExitCode`. Only argparse and
+those light modules load here, so `credreg --help` is instant: each command imports what it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from registry import __version__
+from registry.cli.audit import cmd_audit
+from registry.cli.context import Context, load_settings
+from registry.cli.deploy import cmd_deploy
+from registry.cli.issuers import cmd_issuer_key, cmd_issuer_list, cmd_issuer_register, cmd_issuer_suspend
+from registry.cli.issuing import cmd_anchor, cmd_issue, cmd_revoke, cmd_status
+from registry.cli.serve import cmd_serve
+from registry.cli.verify import cmd_verify
+from registry.errors import CredregError, ExitCode
+
+DEFAULT_RPC = "http://127.0.0.1:8545"  # Settings' default, repeated for the help text
+EPILOG = """\
+environment:
+  CREDREG_RPC_URL            JSON-RPC endpoint (default http://127.0.0.1:8545)
+  CREDREG_REGISTRY           registry address (default: the one `credreg deploy` recorded)
+  CREDREG_HOME               state folder: store, deployments, issued files (default ./.credreg)
+  CREDREG_PRIVATE_KEY        signing key (or --keystore FILE with CREDREG_KEYSTORE_PASSWORD)
+  CREDREG_DEBUG              1: print the full traceback of an error (as --debug)
+
+exit codes: 0 success, 1 failure or not valid, 2 usage error or bad input, 3 chain unreachable
+"""
+
+
+def _address(value: str) -> str:
+    from eth_utils import is_address, to_checksum_address
+
+    if not is_address(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an Ethereum address")
+    return to_checksum_address(value)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("common options")
+    group.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    group.add_argument("--rpc-url", help="JSON-RPC endpoint (CREDREG_RPC_URL, default %s)" % DEFAULT_RPC)
+    group.add_argument("--registry", help="registry address (CREDREG_REGISTRY, default: recorded by deploy)")
+    group.add_argument("--home", help="state folder (CREDREG_HOME, default ./.credreg)")
+    group.add_argument("--keystore", type=Path, help="encrypted keystore of the signer "
+                       "(password: CREDREG_KEYSTORE_PASSWORD); default: CREDREG_PRIVATE_KEY")
+    # Also accepted before the command (`credreg --debug anchor`); SUPPRESS keeps that one's value.
+    group.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="on an error, print the full traceback (CREDREG_DEBUG=1)")
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def command(register: Callable[[argparse._SubParsersAction], None]):
+    COMMANDS.append(register)
+    return register
+
+
+def _add(sub, name: str, func: Callable[[Context], int], help: str, description: str | None = None):
+    parser = sub.add_parser(name, help=help, description=description or help, epilog=EPILOG,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+
+@command
+def _deploy(sub) -> None:
+    p = _add(sub, "deploy", cmd_deploy, "deploy the registry; print and record its address",
+             "Deploy CredentialRegistry from the compiled artifact in the package (no compiler needed),\n"
+             "print its address and record it in $CREDREG_HOME/deployments.json for this chain.")
+    p.add_argument("--owner", type=_address, help="governance owner (default: the signer); a multisig in production")
+    p.add_argument("--reuse", action="store_true", help="keep the recorded registry if it is still on chain")
+    p.add_argument("--max-fee-gwei", type=float, help="cap on the fee per gas")
+
+
+@command
+def _issuer(sub) -> None:
+    p = sub.add_parser("issuer", help="accredit and manage issuers (registry owner)",
+                       description="Governance: accredit issuers, manage their keys, suspend them.")
+    isub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    reg = _add(isub, "register", cmd_issuer_register, "accredit an issuer with its first key")
+    reg.add_argument("--name", required=True, help="the issuer's display name")
+    reg.add_argument("--did", required=True, help="the issuer's DID, e.g. did:web:academy.example")
+    reg.add_argument("--key", required=True, type=_address, help="the issuer's first signing key (address)")
+    _add(isub, "list", cmd_issuer_list, "list the accredited issuers")
+    for action, text in (("add-key", "add a signing key to an issuer"), ("remove-key", "remove a signing key")):
+        k = _add(isub, action, cmd_issuer_key, text)
+        if action == "add-key":
+            k.add_argument("issuer_id", type=int, metavar="ISSUER_ID")
+        k.add_argument("key", type=_address, metavar="ADDRESS")
+    for action, text in (("suspend", "suspend an issuer: its keys can no longer anchor"),
+                         ("reinstate", "lift a suspension")):
+        _add(isub, action, cmd_issuer_suspend, text).add_argument("issuer_id", type=int, metavar="ISSUER_ID")
+
+
+@command
+def _issue_cmd(sub) -> None:
+    p = _add(sub, "issue", cmd_issue, "validate and queue Open Badges 3.0 credentials",
+             "Validate Open Badges 3.0 credentials and queue them for the next `credreg anchor`.\n"
+             "Each gets a random urn:uuid id if it has none, and the signer's issuer (DID, name) from\n"
+             "the chain. All or nothing: one bad file and nothing is queued.\n\n"
+             "examples:\n  credreg issue examples/credentials/\n"
+             "  credreg issue --roster examples/roster.csv --achievement examples/achievement.json")
+    p.add_argument("paths", nargs="*", metavar="FILE|DIR", help="credential files, or folders of *.json")
+    p.add_argument("--roster", help="CSV of learners (name, email or id, optional validFrom/validUntil)")
+    p.add_argument("--achievement", help="JSON of the Achievement every roster row earns")
+    p.add_argument("--valid-from", help="validFrom for roster rows without one (default: now)")
+
+
+def _number(kind: type, low: float, high: float | None = None, what: str = "a number", bound: str | None = None):
+    """An argparse type: ``kind`` in [low, high], with an error that names the value."""
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not {what}") from None
+        if number < low or (high is not None and number > high) or number != number:
+            limit = bound or (f"between {low} and {high}" if high is not None else f"at least {low}")
+            raise argparse.ArgumentTypeError(f"{value!r} must be {limit}")
+        return number
+    return parse
+
+
+_positive_int = _number(int, 1, what="a whole number")
+_positive_float = _number(float, 1e-9, what="a number", bound="above 0")
+_reason = _number(int, 0, 255, what="a reason code (0-255)")
+
+
+@command
+def _anchor_cmd(sub) -> None:
+    p = _add(sub, "anchor", cmd_anchor, "anchor every queued credential; write each with its proof",
+             "The nightly job: batch the queue into Merkle trees, anchor each root, wait for confirmations,\n"
+             "and write every credential with its proof into --out. Crash-safe: run it again after any\n"
+             "failure and it finishes the work without anchoring anything twice.\n\n"
+             "example (cron):\n  credreg anchor --confirmations 3 --max-fee-gwei 30 --out /srv/credentials/out")
+    p.add_argument("--confirmations", type=_positive_int, default=1, help="blocks deep before files are written (default 1)")
+    p.add_argument("--max-fee-gwei", type=_positive_float, help="cap on the fee per gas, replacements included")
+    p.add_argument("--out", help="where credential files go (default $CREDREG_HOME/issued)")
+    p.add_argument("--dry-run", action="store_true", help="show the batches, gas and fees; send and write nothing")
+    p.add_argument("--max-batch", type=_positive_int, default=1_000_000, help="credentials per batch (default 1,000,000)")
+    p.add_argument("--replace-after", type=_positive_float, default=60.0,
+                   help="seconds before a stuck transaction is replaced with a higher fee (default 60)")
+    p.add_argument("--timeout", type=_positive_float, default=900.0,
+                   help="seconds to wait for mining before leaving the batch to the next run (default 900)")
+
+
+@command
+def _revoke_cmd(sub) -> None:
+    p = _add(sub, "revoke", cmd_revoke, "revoke credentials, or a whole batch by its root",
+             "Revoke for good, on chain. Targets are credential files (with their proof) or credential ids\n"
+             "in the store; the indices of one batch go in one transaction. --root revokes a whole batch.\n\n"
+             "reason codes (convention): 0 unspecified, 1 issued in error, 2 superseded, 3 fraud,\n"
+             "4 holder's request")
+    p.add_argument("targets", nargs="*", metavar="FILE|CREDENTIAL_ID")
+    p.add_argument("--root", help="revoke the whole batch with this Merkle root")
+    p.add_argument("--reason", type=_reason, default=0, help="reason code 0-255 (default 0)")
+
+
+@command
+def _status_cmd(sub) -> None:
+    _add(sub, "status", cmd_status, "the queue, the batches and the last journal entries")
+
+
+@command
+def _verify_cmd(sub) -> None:
+    p = _add(sub, "verify", cmd_verify, "verify a credential file against the registry",
+             "Verify a credential: its hash, its Merkle path, the on-chain root and issuer, revocation and\n"
+             "validity period, reading the chain directly.\n\n"
+             "exit codes: 0 valid, 1 not valid (invalid, revoked, expired), 2 unreadable file,\n"
+             "3 unverifiable (chain unreachable or anchor not deep enough yet)")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--confirmations", type=_positive_int, default=1, help="blocks deep an anchor must be (default 1)")
+
+
+@command
+def _serve_cmd(sub) -> None:
+    p = _add(sub, "serve", cmd_serve, "serve the verifier: HTTP API and the verification page",
+             "Serve POST /v1/verify, /v1/verify/batch, /v1/issuers, /v1/roots/{root}, /healthz, /metrics\n"
+             "and the page at /. Verdicts come from an index of the registry's events, kept fresh in the\n"
+             "background; when the chain cannot be read they are `unverifiable`, never `valid`.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
+    p.add_argument("--confirmations", type=_positive_int, help="blocks deep an anchor must be (default 1)")
+
+
+@command
+def _audit_cmd(sub) -> None:
+    _add(sub, "audit", cmd_audit, "check the deployed registry's code and replay its whole history",
+         "For auditors: compare the deployed bytecode with the source published in the package, show\n"
+         "governance (owner, pending owner) and issuers, replay every event since deployment and check\n"
+         "it against the contract's state. Exit 0 when all agree, 1 otherwise.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="credreg",
+        description="credreg: anchor micro-credentials on chain in Merkle batches, and verify them.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"credreg {__version__}")
+    parser.add_argument("--debug", action="store_true", help="on an error, print the full traceback (CREDREG_DEBUG=1)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in COMMANDS:
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    # A presented file can quote text that is not Unicode (a lone surrogate spelled as a JSON
+    # escape) into a verdict; print it escaped rather than fail with the answer half-written.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    parser = build_parser()
+    args = parser.parse_args(argv)  # usage errors exit 2 (argparse)
+    settings = None
+    try:
+        settings = load_settings(args)
+        return args.func(Context(args, settings))
+    except CredregError as exc:
+        if args.json:
+            print(json.dumps({"error": str(exc), "kind": type(exc).__name__, "exitCode": exc.exit_code}))
+        if args.debug or (settings is not None and settings.debug):
+            traceback.print_exc()
+        else:
+            print(f"credreg: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("credreg: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:  # `credreg status | head`
+        sys.stderr.close()
+        return ExitCode.OK

@@ -1,0 +1,63 @@
+"""`credreg serve`: the verifier service under uvicorn, its Settings handed to every worker process."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from typing import TYPE_CHECKING
+
+from registry.cli.context import Context
+from registry.errors import ExitCode
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from registry.service.settings import Settings
+
+
+class AppFactory:
+    """The app factory each worker calls, with the Settings bound: uvicorn pickles it to them.
+
+    The Settings travel as bytes, unpickled only when the worker builds its app. Unpickling this
+    object imports nothing heavy, so a worker starts answering its supervisor's health checks at
+    once; importing the service (seconds on a busy machine) within their 5 s would get it killed.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = pickle.dumps(settings)
+
+    @property
+    def settings(self) -> Settings:
+        return pickle.loads(self._settings)
+
+    def __call__(self) -> FastAPI:
+        from registry.service.app import create_app
+
+        return create_app(self.settings)
+
+
+def cmd_serve(ctx: Context) -> int:
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    settings = ctx.settings
+    if ctx.args.confirmations:
+        settings = settings.model_copy(update={"confirmations": ctx.args.confirmations})
+    ctx.registry()  # fail now, with a clear message and exit code, if there is nothing to serve
+    print(f"credreg verifier on http://{ctx.args.host}:{ctx.args.port}/  (API docs at /docs)", file=sys.stderr)
+    # Spawned workers get the Config pickled, factory and Settings with it: each builds its app
+    # from these very Settings, and nothing is written to os.environ.
+    config = uvicorn.Config(AppFactory(settings), factory=True, host=ctx.args.host,
+                            port=ctx.args.port, workers=ctx.args.workers, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    try:
+        if config.workers > 1:
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            server.run()
+    except KeyboardInterrupt:
+        pass
+    if config.workers == 1 and not server.started:
+        sys.exit(STARTUP_FAILURE)  # the port is taken, or the app failed to start: as uvicorn.run exits
+    return ExitCode.OK

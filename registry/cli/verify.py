@@ -1,0 +1,25 @@
+"""`credreg verify`: one credential file checked against the chain directly, the verdict as the exit code."""
+
+from __future__ import annotations
+
+from registry.cli import output
+from registry.cli.context import Context
+from registry.errors import ExitCode
+
+# What each verdict exits with; every other status (invalid, revoked, expired) is a failure.
+_EXIT = {"valid": ExitCode.OK, "unverifiable": ExitCode.CHAIN_UNAVAILABLE}
+
+
+def cmd_verify(ctx: Context) -> int:
+    from registry import credentials
+    from registry.chain.view import DirectChainView
+    from registry.verification import verify
+
+    doc = credentials.load_file(ctx.args.file)  # unreadable or not JSON: exit 2
+    proof = doc.get("proof") if isinstance(doc.get("proof"), dict) else {}
+    anchor = proof.get("anchor") if isinstance(proof.get("anchor"), dict) else {}
+    claimed = anchor.get("transactionHash") if isinstance(anchor.get("transactionHash"), str) else None
+    view = DirectChainView(ctx.registry(), claimed_tx=claimed)
+    verdict = verify(doc, view, confirmations=ctx.args.confirmations)
+    ctx.emit(verdict.as_dict(), output.render_verdict(verdict))
+    return _EXIT.get(verdict.status, ExitCode.FAILURE)
