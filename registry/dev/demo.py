@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
 
 from registry.cli import main as credreg
+from registry.service.settings import Settings
 
 DEMO_NAME = "Example Academy"
 DEMO_DID = "did:web:academy.example"
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     owner, issuer = str(args.keys / "owner.json"), str(args.keys / "issuer.json")
-    home = Path(os.environ.get("CREDREG_HOME", ".credreg"))
+    home = Settings().home
 
     issuers = _run("issuer", "list")["issuers"]
     if not any(i["did"] == DEMO_DID for i in issuers):

@@ -187,7 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         return _start(args.port, args.state)
     if args.command == "stop":
         return _stop(args.state)
-    password = os.environ.get("CREDREG_KEYSTORE_PASSWORD")
+    from registry.service.settings import Settings
+
+    secret = Settings().keystore_password
+    password = secret.get_secret_value() if secret else ""
     if not password:
         print("CREDREG_KEYSTORE_PASSWORD is not set", file=sys.stderr)
         return 2
