@@ -134,6 +134,17 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|---:|")
     for label, r, creds in rows:
         print(f"| {label} | {r['rps']:,.0f} | {creds:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} |")
+    (_, _, single_rate), (_, paced, _), (_, _, batch_rate), (_, _, call_rate) = rows
+    # The batch route's target is a ratio to the floor of a per-request design, one bare eth_call
+    # per credential, measured in the same run: this machine's speed drifts by 2x, a ratio does not.
+    # 0.5x is the old absolute target (10,000/s) over the eth_call rate it was set beside (18,871/s).
+    print()
+    for what, value, target, met in [
+            ("single verifications/s", f"{single_rate:,.0f}", ">= 1,500", single_rate >= 1500),
+            ("paced p99 ms", f"{paced['p99']:.2f}", "<= 25", paced["p99"] <= 25),
+            ("batch credentials/s over bare eth_call/s", f"{batch_rate / call_rate:.2f}x", ">= 0.50x",
+             batch_rate / call_rate >= 0.5)]:
+        print(f"target {what}: {value} (target {target}): {'met' if met else 'MISSED'}")
     return 0
 
 
