@@ -88,17 +88,12 @@ def _fast_canonical(body: dict[str, Any], plain: bool = False) -> bytes | None:
         return None
 
 
-# The stdlib's C encoder, made once: json.dumps makes a new one on every call, which is a quarter
-# of the time it takes on a credential. (json.encoder.c_make_encoder is None without the C part.)
-_SORTED_COMPACT = json.encoder.c_make_encoder and json.encoder.c_make_encoder(
-    None, json.JSONEncoder().default, json.encoder.encode_basestring, None, ":", ",", True, False, False)
-
-
-def _sorted_compact_json(value: Any) -> str:
-    """``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``."""
-    if _SORTED_COMPACT is None:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return "".join(_SORTED_COMPACT(value, 0))
+# The stdlib's encoder, made once (json.dumps makes a new one on every call), through public API
+# only: JSONEncoder.encode runs the C encoder where the interpreter has one, pure Python where not.
+_SORTED_COMPACT = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False, allow_nan=False)
+# ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``, bound once.
+_sorted_compact_json = _SORTED_COMPACT.encode
 
 
 def target_hash(doc: Mapping[str, Any], *, plain: bool = False) -> bytes:
