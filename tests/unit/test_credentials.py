@@ -789,7 +789,8 @@ _json_numbers = _st.recursive(
 @_settings(max_examples=400, deadline=None)
 @_given(_st.dictionaries(_st.text(max_size=4), _json_numbers, max_size=5), _st.booleans(), _st.booleans())
 def test_parse_json_with_plainness_never_calls_a_document_plain_that_is_not(doc, ascii_only, as_bytes):
-    from registry.credentials import _plain, canonical_bytes, parse_json_with_plainness
+    from registry.credentials import canonical_bytes, parse_json_with_plainness
+    from registry.credentials.canonical import _plain
 
     text = json.dumps(doc, ensure_ascii=ascii_only)
     value, plain = parse_json_with_plainness(text.encode() if as_bytes else text, "test")
@@ -814,7 +815,7 @@ def test_parse_json_with_plainness_reads_the_signs_of_a_document_that_is_not():
 
 
 def test_the_made_once_encoder_writes_what_json_dumps_writes(monkeypatch):
-    from registry import credentials
+    from registry.credentials import canonical as credentials
 
     doc = {"b": [1, True, None, {"y": "\u00e9\n\"", "x": -3}], "a": "\U0001f600", "": {}}
     expected = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
