@@ -814,13 +814,12 @@ def test_parse_json_with_plainness_reads_the_signs_of_a_document_that_is_not():
             assert parse_json_with_plainness(text.encode(encoding), "t")[1] is False, (text, encoding)
 
 
-def test_the_made_once_encoder_writes_what_json_dumps_writes(monkeypatch):
+def test_the_made_once_encoder_writes_what_json_dumps_writes():
+    # One public json.JSONEncoder, made once; there is no second path (the private C encoder) left.
     from registry.credentials import canonical as credentials
 
     doc = {"b": [1, True, None, {"y": "\u00e9\n\"", "x": -3}], "a": "\U0001f600", "": {}}
     expected = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    for encoder in (credentials._SORTED_COMPACT, None):  # None: a Python without the C encoder
-        monkeypatch.setattr(credentials, "_SORTED_COMPACT", encoder)
-        assert credentials._sorted_compact_json(doc) == expected
-        with pytest.raises(TypeError, match="not JSON serializable"):
-            credentials._sorted_compact_json({"a": object()})
+    assert credentials._sorted_compact_json(doc) == expected
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        credentials._sorted_compact_json({"a": object()})
