@@ -50,9 +50,10 @@ async def verify_one(request: Request, response: Response, view: View, settings:
     metrics.latency.labels("verify").observe(time.perf_counter() - started)
     response.status_code = 503 if verdict.status == "unverifiable" and not view.health().ok else 200
     _log("verify", [verdict], started, response.status_code)
-    if not body.unicode:
-        return _written_by_hand(_VERDICT, verdict.as_dict(), response.status_code)
-    return verdict.as_dict()
+    answer = verdict.as_dict()
+    if not body.unicode:  # rare: see _Body
+        return _written_by_hand(_VERDICT, answer, response.status_code)
+    return answer
 
 
 @router.post("/verify/batch", response_model=list[VerdictModel], openapi_extra={"requestBody": BATCH_BODY},
@@ -74,9 +75,10 @@ async def verify_batch(request: Request, view: View, settings: Config,
         metrics.verifications.labels(status).inc(count)
     metrics.latency.labels("batch").observe(time.perf_counter() - started)
     _log("batch", verdicts, started, 200)
-    if not body.unicode:
-        return _written_by_hand(_VERDICTS, [v.as_dict() for v in verdicts], 200)
-    return [v.as_dict() for v in verdicts]
+    answer = [v.as_dict() for v in verdicts]
+    if not body.unicode:  # rare: see _Body
+        return _written_by_hand(_VERDICTS, answer, 200)
+    return answer
 
 
 def document_limits(schema: dict[str, Any], settings: Settings) -> None:
