@@ -1,2 +1,2 @@
-"""The verifier service: the FastAPI app (``registry.service.app.create_app``), its settings,
-models, dependencies and routers, the chain indexer, and the verification page (``static/``)."""
+"""The verifier service: settings, the answers' models, the routes' dependencies, metrics, the
+routers (one per resource), the app factory, the chain indexer, and the verification page."""

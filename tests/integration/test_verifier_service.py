@@ -1,8 +1,9 @@
 """The verifier's interfaces: the HTTP contract of ARCHITECTURE.md and `credreg verify`'s exit codes.
 
 The service runs for real (its lifespan, its indexer following a real anvil node). Bad requests
-get the documented 4xx; no request, however malformed, gets a 5xx while the chain is up
-(Schemathesis over the app's own OpenAPI schema); every verdict is a verdict.
+get the documented 4xx; no request, however malformed, gets a 5xx while the chain is up, and
+every answer is one the app's own OpenAPI schema declares, in status, media type and body
+(Schemathesis); every verdict is a verdict.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,7 +44,8 @@ from verifier_helpers import (  # noqa: E402, F401 (service, world: fixtures)
     world,
 )
 
-from registry.service.app import create_app  # noqa: E402
+from registry.chain.view import ViewHealth  # noqa: E402
+from registry.service.app import Settings, create_app  # noqa: E402
 
 MIB = 1 << 20
 JSON = {"content-type": "application/json"}
@@ -131,6 +134,19 @@ def test_text_that_is_not_unicode_is_sent_back_escaped_not_as_a_server_error(ser
                           env=env, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
     assert (done.returncode, done.stderr) == (1, "") and done.stdout.startswith("INVALID")
     assert ("\\ud800" in done.stdout) == quoted
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+def test_text_that_is_not_unicode_spelt_in_raw_bytes_is_sent_back_escaped(service, world, encoding):
+    doc = world.doc("sql")
+    doc["proof"]["anchor"]["registry"] = "0x\ud800"
+    for route, presented in (("/v1/verify", doc), ("/v1/verify/batch", [doc])):
+        # No \u escape in the body: its bytes spell the surrogate, which the JSON parser reads.
+        body = json.dumps(presented, ensure_ascii=False).encode(encoding, "surrogatepass")
+        response = post(service, route, body)
+        assert response.status_code == 200 and "\\ud800" in response.text
+        verdict = response.json() if route == "/v1/verify" else response.json()[0]
+        assert failed_check(verdict) == "anchor"
 
 
 # ---------------------------------------------------------------------------- sizes
@@ -280,7 +296,13 @@ def test_metrics_count_verifications_by_status(service, world):
         assert re.search(rf"^{gauge}", text, re.M), gauge
 
 
-# ---------------------------------------------------------------------------- no 5xx, whatever the request
+# ---------------------------------------------------------------------------- every answer as the schema says
+
+# Schemathesis's checks as they come, except that a request refused as too large (413, which the
+# schema declares for a batch over its maxItems) counts as refused.
+CHECKS = {"negative_data_rejection": {"expected-statuses": [
+    "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]}}
+
 
 @pytest.fixture(scope="module")
 def api_schema(world, tmp_path_factory):
@@ -288,7 +310,8 @@ def api_schema(world, tmp_path_factory):
     from schemathesis.python import asgi
 
     app = create_app(settings_for(world, tmp_path_factory.mktemp("fuzzed")))
-    yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    config = schemathesis.Config.from_dict({"checks": CHECKS})
+    yield schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
     asgi.shutdown_lifespans()
 
 
@@ -297,9 +320,54 @@ fuzzed = schemathesis.pytest.from_fixture("api_schema")
 
 @fuzzed.parametrize()
 @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_no_route_answers_with_a_server_error(case):
-    response = case.call()
+def test_no_route_answers_with_a_server_error_or_off_its_schema(case):
+    response = case.call_and_validate()
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code}"
+
+
+class _ChainDown:
+    """A chain view whose node does not answer: what needs the chain is unverifiable."""
+
+    def __init__(self, world) -> None:
+        self.chain_id, self.registry = world.chain_id, world.registry.address
+
+    def health(self) -> ViewHealth:
+        return ViewHealth(False, "the node does not answer")
+
+
+def test_answers_while_the_chain_is_down_are_the_503s_the_schema_declares(world, tmp_path):
+    app = create_app(settings_for(world, tmp_path), view=_ChainDown(world))
+    # 503 is what the schema declares for these two while the chain is down: not a server error here.
+    config = schemathesis.Config.from_dict({"checks": {"not_a_server_error": {
+        "expected-statuses": ["2xx", "3xx", "4xx", "503"]}}})
+    schema = schemathesis.openapi.from_dict(app.openapi(), config=config)
+    with TestClient(app) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.json()["reason"] == "the node does not answer"
+        schema["/healthz"]["GET"].Case().validate_response(health)
+        doc = world.doc("sql")
+        verdict = post(client, "/v1/verify", json.dumps(doc))
+        assert verdict.status_code == 503 and verdict.json()["status"] == "unverifiable"
+        schema["/v1/verify"]["POST"].Case(body=doc, media_type="application/json").validate_response(verdict)
+
+
+# ---------------------------------------------------------------------------- the schema's limits
+
+def test_schema_publishes_the_limits_the_app_was_made_with(world):
+    app = create_app(Settings(max_batch=7, max_body_bytes=5_000, max_batch_body_bytes=70_000),
+                     view=_ChainDown(world))
+    with TestClient(app) as client:  # the limits it enforces
+        assert client.post("/v1/verify/batch", json=[{}] * 7).status_code == 200
+        assert client.post("/v1/verify/batch", json=[{}] * 8).status_code == 413
+        assert post(client, "/v1/verify", _padded({}, 5_001)).status_code == 413
+    paths = app.openapi()["paths"]
+    batch = paths["/v1/verify/batch"]["post"]
+    assert batch["requestBody"]["content"]["application/json"]["schema"]["maxItems"] == 7
+    assert "70,000 bytes" in batch["responses"]["413"]["description"]
+    assert "7 credentials" in batch["responses"]["413"]["description"]
+    assert "5,000 bytes" in paths["/v1/verify"]["post"]["responses"]["413"]["description"]
+    default = create_app(Settings()).openapi()["paths"]["/v1/verify/batch"]["post"]
+    assert default["requestBody"]["content"]["application/json"]["schema"]["maxItems"] == 1000
 
 
 # ---------------------------------------------------------------------------- `credreg verify FILE`

@@ -1,0 +1,50 @@
+"""GET /healthz, /metrics and the verification page at /: what operators and people see."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from registry.service.dependencies import Meter, View
+from registry.service.models import HealthModel
+
+PAGE = Path(__file__).parent.parent / "static" / "index.html"
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=HealthModel,
+            responses={503: {"model": HealthModel, "description": "unhealthy: the reason says why"}})
+def healthz(view: View, response: Response) -> dict[str, Any]:
+    """Chain id, registry, indexed and head blocks, lag; 503 with the reason when unhealthy."""
+    health = view.health()
+    response.status_code = 200 if health.ok else 503
+    return {"ok": health.ok, "reason": health.reason, "chainId": view.chain_id, "registry": view.registry,
+            "indexedBlock": health.indexed_block, "headBlock": health.head_block, "lag": health.lag}
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(view: View, meter: Meter) -> Response:
+    """Prometheus text: verifications by status, latency, indexed block, lag."""
+    health = view.health()
+    if health.indexed_block is not None:
+        meter.indexed_block.set(health.indexed_block)
+    if health.head_block is not None:
+        meter.head_block.set(health.head_block)
+    if health.lag is not None:
+        meter.lag.set(health.lag)
+    return Response(generate_latest(meter.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def page() -> HTMLResponse:
+    return HTMLResponse(_page_html())
+
+
+@cache
+def _page_html() -> str:
+    return PAGE.read_text()
