@@ -41,7 +41,8 @@ def cmd_serve(ctx: Context) -> int:
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
-    settings = ctx.settings
+    # The verifier signs nothing: its workers are not handed the signer's secrets at all.
+    settings = ctx.settings.model_copy(update={"private_key": None, "keystore_password": None})
     if ctx.args.confirmations:
         settings = settings.model_copy(update={"confirmations": ctx.args.confirmations})
     ctx.registry()  # fail now, with a clear message and exit code, if there is nothing to serve

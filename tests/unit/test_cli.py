@@ -63,7 +63,8 @@ def test_serve_hands_its_settings_to_the_workers_and_leaves_the_environment_alon
     monkeypatch.setattr(uvicorn.Config, "bind_socket", lambda self: None)
     monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Multiprocess)
     monkeypatch.setattr(uvicorn.Server, "run", server_run)
-    env = {"CREDREG_HOME": "/srv/credreg", "CREDREG_MAX_LAG_BLOCKS": "7"}
+    env = {"CREDREG_HOME": "/srv/credreg", "CREDREG_MAX_LAG_BLOCKS": "7", "CREDREG_PRIVATE_KEY": "0x" + "11" * 32,
+           "CREDREG_KEYSTORE_PASSWORD": "hunter2"}
     environ = {**os.environ, **env}
     code, _, err = run_cli("serve", "--workers", str(workers), "--port", "8123", "--registry", REGISTRY,
                            "--rpc-url", "http://node.example:8545", "--confirmations", "4", env=env)
@@ -75,3 +76,6 @@ def test_serve_hands_its_settings_to_the_workers_and_leaves_the_environment_alon
     assert (settings.registry, settings.rpc_url, str(settings.home)) == (REGISTRY, "http://node.example:8545",
                                                                          "/srv/credreg")
     assert (settings.confirmations, settings.max_lag_blocks) == (4, 7)
+    # The verifier signs nothing, so its workers never hold the signer's secrets.
+    assert (settings.private_key, settings.keystore_password) == (None, None)
+    assert b"hunter2" not in pickle.dumps(seen["config"]) and b"1111111111" not in pickle.dumps(seen["config"])
