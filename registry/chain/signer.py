@@ -47,6 +47,9 @@ def _from_keystore(path: Path, password: str | None) -> LocalAccount:
         raise ConfigError(f"{path}: cannot read keystore: {exc.strerror}") from None
     except ValueError:
         raise ConfigError(f"{path}: not a JSON keystore") from None
+    if isinstance(keystore, dict) and keystore.get("keyType") == "Ed25519":
+        # An issuer's signing key (registry.identity.keys) decrypts too, to the wrong kind of key.
+        raise ConfigError(f"{path}: an Ed25519 signing key, not an Ethereum account's keystore")
     if password is None:
         if not sys.stdin.isatty():
             raise ConfigError(f"{path}: set {PASSWORD_ENV} to unlock the keystore")
