@@ -1,0 +1,155 @@
+"""The issuer's signature on a credential: W3C Data Integrity ``eddsa-rdfc-2022`` (vc-di-eddsa).
+
+Creating a proof: the proof configuration is the proof options without ``proofValue``, given the
+document's ``@context``; both it and the document without ``proof`` are canonicalized with
+RDFC-1.0 (pyld's URDNA2015, the same algorithm, to N-Quads); ``hashData`` is the sha256 of the
+canonical proof configuration followed by the sha256 of the canonical document; the Ed25519
+signature of ``hashData`` is the ``proofValue``, ``z`` + base58btc. Verifying does the inverse.
+
+JSON-LD processing reads only the contexts shipped in ``contexts/`` (listed in :data:`CONTEXTS`):
+no network at issue or verify time, and any other context URL is a :class:`BadInput` naming it.
+The signer is anything with ``sign(bytes) -> bytes`` (``registry.identity.keys.SigningKey``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import base58
+from pyld import jsonld
+
+from registry.errors import BadInput
+
+CRYPTOSUITE = "eddsa-rdfc-2022"
+PROOF_TYPE = "DataIntegrityProof"
+_CONTEXT_DIR = Path(__file__).with_name("contexts")
+# Context URL -> file in contexts/ (contexts/README.md records where each copy comes from).
+CONTEXTS = {
+    "https://www.w3.org/ns/credentials/v2": "credentials-v2.json",
+    "https://www.w3.org/ns/credentials/examples/v2": "credentials-examples-v2.json",
+    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "ob-v3p0-context-3.0.3.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "ob-v3p0-extensions.json",
+}
+_NORMALIZE = {"algorithm": "URDNA2015", "format": "application/n-quads"}
+
+
+class Signer(Protocol):
+    def sign(self, data: bytes) -> bytes: ...
+
+
+@cache
+def _context(url: str) -> dict:
+    return json.loads((_CONTEXT_DIR / CONTEXTS[url]).read_text(encoding="utf-8"))
+
+
+def document_loader(url: str, options: dict | None = None) -> dict:
+    """pyld's document loader: the shipped copy of a known context, else BadInput naming ``url``."""
+    if url not in CONTEXTS:
+        raise BadInput(f"unknown JSON-LD context {url}: credreg reads only the contexts it ships "
+                       f"({', '.join(CONTEXTS)})")
+    # A copy: pyld must not be able to change the cached context.
+    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context(url))}
+
+
+def canonicalize(document: dict) -> str:
+    """The RDFC-1.0 canonical N-Quads of a JSON-LD ``document``, with the shipped contexts only."""
+    try:
+        return jsonld.normalize(document, {**_NORMALIZE, "documentLoader": document_loader})
+    except jsonld.JsonLdError as exc:
+        cause = _bad_input_in(exc)
+        if cause is not None:
+            raise cause from None
+        raise BadInput(f"JSON-LD processing failed: {exc.type if hasattr(exc, 'type') else exc}") from None
+
+
+def _bad_input_in(exc: BaseException) -> BadInput | None:
+    # pyld wraps what the loader raised, sometimes several levels deep, in JsonLdError.cause.
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, BadInput):
+            return exc
+        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
+    return None
+
+
+def proof_configuration(document: dict, options: dict) -> dict:
+    """The proof configuration: ``options`` without ``proofValue``, with the document's ``@context``."""
+    if options.get("type") != PROOF_TYPE or options.get("cryptosuite") != CRYPTOSUITE:
+        raise BadInput(f"proof options: type must be {PROOF_TYPE!r} with cryptosuite {CRYPTOSUITE!r}")
+    if "@context" not in document:
+        raise BadInput("document: no @context")
+    config = {k: v for k, v in options.items() if k not in ("proofValue", "@context")}
+    config["@context"] = document["@context"]
+    return config
+
+
+def hash_data(document: dict, config: dict) -> bytes:
+    """``sha256(canonical proof configuration) + sha256(canonical document)``: what is signed."""
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    return (hashlib.sha256(canonicalize(config).encode("utf-8")).digest()
+            + hashlib.sha256(canonicalize(unsecured).encode("utf-8")).digest())
+
+
+def create_proof(document: dict, options: dict, signer: Signer) -> dict:
+    """The ``eddsa-rdfc-2022`` proof of ``document`` (its ``proof``, if any, left out) for ``options``."""
+    config = proof_configuration(document, options)
+    signature = signer.sign(hash_data(document, config))
+    proof = {k: v for k, v in options.items() if k not in ("proofValue", "@context")}
+    proof["proofValue"] = "z" + base58.b58encode(signature).decode("ascii")
+    return proof
+
+
+def sign(document: dict, options: dict, signer: Signer) -> dict:
+    """A copy of ``document`` secured with its ``eddsa-rdfc-2022`` proof as ``proof``."""
+    secured = {k: v for k, v in document.items() if k != "proof"}
+    secured["proof"] = create_proof(document, options, signer)
+    return secured
+
+
+def verify(secured: dict, public_key: bytes) -> bool:
+    """Whether ``secured``'s ``proof`` (one object) is a valid signature by the raw Ed25519 ``public_key``.
+
+    The key is the caller's to resolve from the proof's ``verificationMethod``; malformed proofs
+    are not valid, an unknown context is BadInput.
+    """
+    proof: Any = secured.get("proof")
+    if not isinstance(proof, dict) or proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
+        return False
+    signature = _decode_proof_value(proof.get("proofValue"))
+    if signature is None:
+        return False
+    if "@context" in proof and not _starts_with(secured.get("@context"), proof["@context"]):
+        return False
+    document = {k: v for k, v in secured.items() if k != "proof"}
+    data = hash_data(document, proof_configuration(document, proof))
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _decode_proof_value(value: object) -> bytes | None:
+    if not isinstance(value, str) or not value.startswith("z"):
+        return None
+    try:
+        raw = base58.b58decode(value[1:])
+    except ValueError:
+        return None
+    return raw if len(raw) == 64 else None
+
+
+def _starts_with(context: object, prefix: object) -> bool:
+    as_list = lambda c: c if isinstance(c, list) else [c]  # noqa: E731
+    context, prefix = as_list(context), as_list(prefix)
+    return context[: len(prefix)] == prefix

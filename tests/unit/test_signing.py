@@ -1,0 +1,133 @@
+"""eddsa-rdfc-2022 signing reproduces the W3C vc-di-eddsa test vector byte for byte, rejects an
+edited document, and reads no context it does not ship."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from registry.credentials import signing
+from registry.errors import BadInput
+from registry.identity.keys import SigningKey
+
+VECTOR = Path(__file__).with_name("vectors") / "eddsa-rdfc-2022"
+
+
+def _json(name: str) -> dict:
+    return json.loads((VECTOR / name).read_text())
+
+
+def _text(name: str) -> str:
+    return (VECTOR / name).read_text()
+
+
+@pytest.fixture(scope="module")
+def key() -> SigningKey:
+    return SigningKey.from_secret_multibase(_json("keyPair.json")["privateKeyMultibase"])
+
+
+@pytest.fixture(scope="module")
+def unsigned() -> dict:
+    return _json("unsigned.json")
+
+
+@pytest.fixture(scope="module")
+def options() -> dict:
+    # The vector's proof configuration is the proof options with the document's @context.
+    return {k: v for k, v in _json("proofConfigDataInt.json").items() if k != "@context"}
+
+
+def test_the_vector_key_pair_is_one_key(key):
+    assert key.public_multibase == _json("keyPair.json")["publicKeyMultibase"]
+
+
+def test_the_canonical_document_and_its_hash_are_the_vectors(unsigned):
+    canonical = signing.canonicalize(unsigned)
+    assert canonical == _text("canonDocDataInt.txt")
+    assert hashlib.sha256(canonical.encode()).hexdigest() == _text("docHashDataInt.txt")
+
+
+def test_the_proof_configuration_its_canonical_form_and_hash_are_the_vectors(unsigned, options):
+    config = signing.proof_configuration(unsigned, options)
+    assert config == _json("proofConfigDataInt.json")
+    canonical = signing.canonicalize(config)
+    assert canonical == _text("proofCanonDataInt.txt")
+    assert hashlib.sha256(canonical.encode()).hexdigest() == _text("proofHashDataInt.txt")
+
+
+def test_hash_data_is_the_vectors_combined_hash(unsigned, options):
+    data = signing.hash_data(unsigned, signing.proof_configuration(unsigned, options))
+    assert data.hex() == _text("combinedHashDataInt.txt")
+
+
+def test_the_signature_and_the_signed_credential_are_the_vectors(unsigned, options, key):
+    secured = signing.sign(unsigned, options, key)
+    proof_value = secured["proof"]["proofValue"]
+    assert proof_value == _text("sigBTC58DataInt.txt")
+    assert key.sign(signing.hash_data(unsigned, signing.proof_configuration(unsigned, options))).hex() \
+        == _text("sigHexDataInt.txt")
+    assert secured == _json("signedDataInt.json")
+    assert json.dumps(secured["proof"]) == json.dumps(_json("signedDataInt.json")["proof"])  # key order too
+
+
+def test_the_vectors_signed_credential_verifies(key):
+    assert signing.verify(_json("signedDataInt.json"), key.public_key)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda c: c["credentialSubject"].__setitem__("alumniOf", "The School of Forgeries"),
+    lambda c: c.__setitem__("validFrom", "2023-01-02T00:00:00Z"),
+    lambda c: c["proof"].__setitem__("created", "2023-02-24T23:36:39Z"),
+    lambda c: c["proof"].__setitem__("proofPurpose", "authentication"),
+    lambda c: c["proof"].__setitem__("proofValue", c["proof"]["proofValue"][:-2] + "11"),
+    lambda c: c["proof"].__setitem__("cryptosuite", "eddsa-jcs-2022"),
+    lambda c: c["proof"].pop("proofValue"),
+    lambda c: c.__setitem__("proof", [c["proof"]]),
+], ids=["subject", "validFrom", "created", "proofPurpose", "proofValue", "cryptosuite", "no proofValue",
+        "proof set"])
+def test_an_edited_credential_does_not_verify(key, edit):
+    secured = copy.deepcopy(_json("signedDataInt.json"))
+    edit(secured)
+    assert not signing.verify(secured, key.public_key)
+
+
+def test_another_key_does_not_verify(key):
+    other = SigningKey.from_seed(bytes(range(32)))
+    assert not signing.verify(_json("signedDataInt.json"), other.public_key)
+
+
+def test_a_fresh_key_signs_what_it_verifies(unsigned, options):
+    key = SigningKey.generate()
+    secured = signing.sign(unsigned, options, key)
+    assert signing.verify(secured, key.public_key)
+    assert "proof" not in unsigned  # the input is not changed
+
+
+def test_an_unknown_context_is_bad_input_naming_its_url(unsigned, options, key):
+    url = "https://example.org/unknown-context/v1"
+    document = {**unsigned, "@context": [*unsigned["@context"], url]}
+    with pytest.raises(BadInput, match="unknown JSON-LD context https://example.org/unknown-context/v1"):
+        signing.canonicalize(document)
+    with pytest.raises(BadInput, match=url):
+        signing.sign(document, options, key)
+
+
+def test_every_shipped_context_is_a_json_ld_context():
+    for url, name in signing.CONTEXTS.items():
+        loaded = signing.document_loader(url)
+        assert loaded["documentUrl"] == url and "@context" in loaded["document"], name
+
+
+def test_the_loader_hands_out_copies():
+    url = "https://www.w3.org/ns/credentials/v2"
+    signing.document_loader(url)["document"]["@context"].clear()
+    assert signing.document_loader(url)["document"]["@context"]
+
+
+def test_proof_options_of_another_suite_are_refused(unsigned, key):
+    with pytest.raises(BadInput, match="cryptosuite"):
+        signing.sign(unsigned, {"type": "DataIntegrityProof", "cryptosuite": "ecdsa-rdfc-2019"}, key)
