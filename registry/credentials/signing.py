@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import base58
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyld import jsonld
 
 from registry.errors import BadInput
@@ -62,21 +64,23 @@ def canonicalize(document: dict) -> str:
     try:
         return jsonld.normalize(document, {**_NORMALIZE, "documentLoader": document_loader})
     except jsonld.JsonLdError as exc:
-        cause = _bad_input_in(exc)
-        if cause is not None:
-            raise cause from None
-        raise BadInput(f"JSON-LD processing failed: {exc.type if hasattr(exc, 'type') else exc}") from None
+        chain = _causes(exc)
+        for cause in chain:
+            if isinstance(cause, BadInput):
+                raise cause from None
+        # The innermost JSON-LD error says what is wrong; the outer ones only where it happened.
+        inner = [c for c in chain if isinstance(c, jsonld.JsonLdError)][-1]
+        code = f" ({inner.code})" if inner.code else ""
+        raise BadInput(f"JSON-LD processing failed: {inner.args[0] if inner.args else inner.type}{code}") from None
 
 
-def _bad_input_in(exc: BaseException) -> BadInput | None:
-    # pyld wraps what the loader raised, sometimes several levels deep, in JsonLdError.cause.
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, BadInput):
-            return exc
-        exc = getattr(exc, "cause", None) or exc.__cause__ or exc.__context__
-    return None
+def _causes(exc: BaseException) -> list[BaseException]:
+    # pyld wraps what the loader raised, sometimes several levels deep, as the __cause__.
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
 
 
 def proof_configuration(document: dict, options: dict) -> dict:
@@ -129,9 +133,6 @@ def verify(secured: dict, public_key: bytes) -> bool:
         return False
     document = {k: v for k, v in secured.items() if k != "proof"}
     data = hash_data(document, proof_configuration(document, proof))
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, data)
     except (InvalidSignature, ValueError):

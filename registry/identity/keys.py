@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import eth_keyfile
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -86,8 +87,6 @@ class SigningKey:
 
 def verify(public_key: bytes, signature: bytes, data: bytes) -> bool:
     """Whether ``signature`` is a valid Ed25519 signature of ``data`` by the raw ``public_key``."""
-    from cryptography.exceptions import InvalidSignature
-
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, data)
     except (InvalidSignature, ValueError):

@@ -131,3 +131,25 @@ def test_the_loader_hands_out_copies():
 def test_proof_options_of_another_suite_are_refused(unsigned, key):
     with pytest.raises(BadInput, match="cryptosuite"):
         signing.sign(unsigned, {"type": "DataIntegrityProof", "cryptosuite": "ecdsa-rdfc-2019"}, key)
+
+
+def test_malformed_json_ld_is_bad_input_saying_what_is_wrong(unsigned):
+    with pytest.raises(BadInput, match="JSON-LD processing failed: .*@context must be an object"):
+        signing.canonicalize({**unsigned, "@context": 5})
+    redefining = {**unsigned, "@context": [*unsigned["@context"], {"VerifiableCredential": "https://example.org/mine"}]}
+    with pytest.raises(BadInput, match="protected term redefinition"):
+        signing.canonicalize(redefining)
+
+
+def test_an_open_badges_credential_signs_with_the_shipped_contexts():
+    example = Path(__file__).resolve().parents[2] / "examples" / "credentials" / "intro-to-sql.json"
+    credential = {k: v for k, v in json.loads(example.read_text()).items() if k != "proof"}
+    assert "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json" in credential["@context"]
+    key = SigningKey.generate()
+    options = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": "2026-01-01T00:00:00Z",
+               "verificationMethod": f"did:key:{key.public_multibase}#{key.public_multibase}",
+               "proofPurpose": "assertionMethod"}
+    secured = signing.sign(credential, options, key)
+    assert signing.verify(secured, key.public_key)
+    secured["credentialSubject"]["achievement"]["name"] = "Advanced SQL"
+    assert not signing.verify(secured, key.public_key)
