@@ -131,8 +131,8 @@ def parse_did_web(did: str) -> DidWeb:
         if not _SEGMENT.match(segment):
             raise BadInput(f"{did}: empty or malformed path segment {segment!r}")
         decoded = unquote(segment)
-        if decoded in (".", "..") or "/" in decoded:
-            raise BadInput(f"{did}: path segment {segment!r} would leave its folder")
+        if decoded in (".", "..") or "/" in decoded or "\\" in decoded or any(ord(c) < 0x20 for c in decoded):
+            raise BadInput(f"{did}: path segment {segment!r} is not a safe folder name")
         path.append(decoded)
     return DidWeb(did=did, host=host, port=port, path=tuple(path))
 

@@ -221,9 +221,11 @@ def test_did_web_parses_to_its_document_url(value, host, port, path, url):
     ("did:web:academy.example/issuer", "no '/'"),
     ("did:web:academy.example:", "path segment ''"),
     ("did:web:academy.example::a", "path segment ''"),
-    ("did:web:academy.example:..", "leave its folder"),
-    ("did:web:academy.example:a%2Fb", "leave its folder"),
+    ("did:web:academy.example:..", "not a safe folder name"),
+    ("did:web:academy.example:a%2Fb", "not a safe folder name"),
     ("did:web:academy.example:a b", "malformed path segment"),
+    ("did:web:academy.example:a%5Cb", "not a safe folder name"),
+    ("did:web:academy.example:a%00", "not a safe folder name"),
 ])
 def test_did_web_validation(value, message):
     if message is None:

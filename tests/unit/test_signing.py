@@ -153,3 +153,11 @@ def test_an_open_badges_credential_signs_with_the_shipped_contexts():
     assert signing.verify(secured, key.public_key)
     secured["credentialSubject"]["achievement"]["name"] = "Advanced SQL"
     assert not signing.verify(secured, key.public_key)
+
+
+def test_a_proof_with_its_own_context_verifies_only_on_a_document_that_starts_with_it(key):
+    secured = copy.deepcopy(_json("signedDataInt.json"))
+    secured["proof"]["@context"] = secured["@context"]
+    assert signing.verify(secured, key.public_key)
+    secured["proof"]["@context"] = ["https://www.w3.org/ns/credentials/examples/v2"]
+    assert not signing.verify(secured, key.public_key)
