@@ -18,10 +18,12 @@ BELOW = {
     "merkle": {"errors"},
     "store": {"errors"},
     "chain": {"errors"},
-    "anchoring": {"chain", "store", "merkle", "credentials", "errors"},
-    "verification": {"chain", "store", "merkle", "credentials", "errors"},
-    "service": {"anchoring", "verification", "chain", "store", "merkle", "credentials", "errors"},
-    "cli": {"service", "anchoring", "verification", "chain", "store", "merkle", "credentials", "errors"},
+    "identity": {"errors"},
+    "anchoring": {"chain", "store", "merkle", "credentials", "identity", "errors"},
+    "verification": {"chain", "store", "merkle", "credentials", "identity", "errors"},
+    "service": {"anchoring", "verification", "chain", "store", "merkle", "credentials", "identity", "errors"},
+    "cli": {"service", "anchoring", "verification", "chain", "store", "merkle", "credentials", "identity",
+            "errors"},
 }
 
 
