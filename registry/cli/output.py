@@ -79,3 +79,50 @@ def audit(data: dict[str, Any], issuers: list) -> str:
               for i in issuers]
     lines += [f"  MISMATCH {m}" for m in data["mismatches"]] or ["  events and state agree for every root"]
     return "\n".join(lines)
+
+
+def inspection(data: dict[str, Any]) -> str:
+    """`credreg inspect`: the credential, the issuer's DID, then each proof and its receipt."""
+    credential, issuer = data["credential"], data["issuer"]
+    types = credential.get("type")
+    lines = [f"credential {credential.get('id', '(no id)')}",
+             f"  type:       {', '.join(types) if isinstance(types, list) else types}",
+             f"  name:       {credential.get('name')}",
+             f"  valid:      from {credential.get('validFrom', '-')} until {credential.get('validUntil', '-')}",
+             f"issuer {issuer.get('id')}" + (f" ({issuer['name']})" if issuer.get("name") else "")]
+    for label, key in (("method", "method"), ("key", "publicKeyMultibase"), ("vm", "verificationMethod"),
+                       ("document", "didDocumentUrl"), ("PROBLEM", "error")):
+        if key in issuer:
+            lines.append(f"  {label + ':':<11} {issuer[key]}")
+    form = data["proofFormat"]
+    if form is None:
+        lines.append("no proof: not anchored yet")
+    else:
+        lines.append(f"proof format {form}: {len(data['proofs'])} proof(s)")
+    for n, proof in enumerate(data["proofs"]):
+        lines.append(f"  proof {n}: {proof.get('type')}" + (f" {proof['cryptosuite']}" if "cryptosuite" in proof else ""))
+        for key in ("id", "created", "verificationMethod", "proofPurpose", "previousProof"):
+            if key in proof:
+                lines.append(f"    {key + ':':<19} {proof[key]}")
+        receipt = proof.get("receipt", proof if "targetHash" in proof else None)
+        if receipt is not None:
+            lines += _receipt_lines(receipt)
+    return "\n".join(lines)
+
+
+def _receipt_lines(receipt: dict[str, Any]) -> list[str]:
+    path, anchor = receipt["path"], receipt.get("anchor")
+    matches = "matches the document" if receipt["targetHashMatches"] else \
+        f"DOES NOT MATCH the document's {receipt['computedTargetHash']}"
+    lines = [f"    {'targetHash:':<19} {receipt['targetHash']} ({matches})",
+             f"    {'merkleRoot:':<19} {receipt['merkleRoot']}",
+             "    path:               " + (f"PROBLEM {path['error']}" if "error" in path else
+                                          f"{path['length']} step(s); the sibling's side, from the leaf up: {', '.join(path['sides']) or '-'}"),
+             f"    {'reaches the root:':<19} {'yes' if receipt['pathReachesRoot'] else 'NO'}",
+             f"    {'leaf position:':<19} {receipt['leafPosition']}"]
+    if isinstance(anchor, dict):
+        lines.append(f"    {'anchor:':<19} chain {anchor.get('chainId')}, registry {anchor.get('registry')}, "
+                     f"tx {anchor.get('transactionHash')}, block {anchor.get('blockNumber')}")
+    else:
+        lines.append(f"    {'anchor:':<19} {anchor!r}")
+    return lines

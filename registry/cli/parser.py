@@ -18,8 +18,10 @@ from registry import __version__
 from registry.cli.audit import cmd_audit
 from registry.cli.context import Context, load_settings
 from registry.cli.deploy import cmd_deploy
+from registry.cli.inspecting import cmd_inspect
 from registry.cli.issuers import cmd_issuer_key, cmd_issuer_list, cmd_issuer_register, cmd_issuer_suspend
 from registry.cli.issuing import cmd_anchor, cmd_issue, cmd_revoke, cmd_status
+from registry.cli.keygen import cmd_issuer_keygen
 from registry.cli.serve import cmd_serve
 from registry.cli.verify import cmd_verify
 from registry.errors import CredregError, ExitCode
@@ -102,6 +104,29 @@ def _issuer(sub) -> None:
     for action, text in (("suspend", "suspend an issuer: its keys can no longer anchor"),
                          ("reinstate", "lift a suspension")):
         _add(isub, action, cmd_issuer_suspend, text).add_argument("issuer_id", type=int, metavar="ISSUER_ID")
+    gen = _add(isub, "keygen", cmd_issuer_keygen, "make the issuer's Ed25519 signing key and its DID",
+               "Make an Ed25519 signing key for the issuer's credential signatures, store it encrypted\n"
+               "(scrypt, the Ethereum keystore format; password from CREDREG_KEYSTORE_PASSWORD, or asked\n"
+               "on a terminal) in $CREDREG_HOME/keys/signing-<key>.json, and print the DID and the\n"
+               "verification method. Never overwrites a file; never prints the secret. No chain is read.\n\n"
+               "Without --did-web the DID is the key's did:key. With --did-web DOMAIN[:PATH] the DID\n"
+               "document (did.json) is written into $CREDREG_HOME/public/ at the path did:web names,\n"
+               "to be published at https://DOMAIN/.well-known/did.json (or https://DOMAIN/PATH/did.json).\n"
+               "Run keygen again with the same --did-web to rotate: the new key is added and every key\n"
+               "already listed stays, so credentials signed with old keys keep verifying.\n\n"
+               "The anchoring account (the Ethereum key that anchors roots) goes into did.json as a\n"
+               "blockchainAccountId when given: --address ADDRESS --chain-id N, or --keystore FILE\n"
+               "--chain-id N (the address is read from the Ethereum keystore, no password needed).\n"
+               "Once given, later rotations keep it.\n\n"
+               "examples:\n"
+               "  CREDREG_KEYSTORE_PASSWORD=... credreg issuer keygen\n"
+               "  credreg issuer keygen --did-web academy.example --keystore .credreg/keys/issuer.json --chain-id 1\n"
+               "  credreg issuer keygen --did-web example.com:issuers:academy --out academy-2027.json")
+    gen.add_argument("--did-web", metavar="DOMAIN[:PATH]",
+                     help="make did:web:DOMAIN[:PATH] and write its did.json (a port is written %%3A, e.g. host%%3A8443)")
+    gen.add_argument("--out", metavar="FILE", help="keystore file (default $CREDREG_HOME/keys/signing-<key>.json)")
+    gen.add_argument("--address", type=_address, help="anchoring account for did.json's blockchainAccountId")
+    gen.add_argument("--chain-id", type=_positive_int, metavar="N", help="chain id of the anchoring account (with --address or --keystore)")
 
 
 @command
@@ -181,6 +206,20 @@ def _verify_cmd(sub) -> None:
              "3 unverifiable (chain unreachable or anchor not deep enough yet)")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--confirmations", type=_positive_int, default=1, help="blocks deep an anchor must be (default 1)")
+
+
+@command
+def _inspect_cmd(sub) -> None:
+    p = _add(sub, "inspect", cmd_inspect, "show a credential, its proofs decoded and its issuer DID (offline)",
+             "Show what a credential file holds: the credential, each proof decoded (its Merkle receipt:\n"
+             "targetHash, checked against the hash recomputed from the document, merkleRoot, whether the\n"
+             "path leads to it, the path's sides, the anchor) and the issuer's DID, with its public key for\n"
+             "a did:key. Makes no network or chain call: it checks nothing on chain (`credreg verify` does).\n"
+             "The leaf's position is not shown: it follows from the path and the leaf count recorded on\n"
+             "chain with the root.\n\n"
+             "exit codes: 0 shown, 2 not JSON, not a credential or a proof that cannot be decoded\n\n"
+             "examples:\n  credreg inspect .credreg/issued/4b1e….json\n  credreg inspect --json credential.json")
+    p.add_argument("file", type=Path, metavar="FILE")
 
 
 @command

@@ -1,0 +1,157 @@
+"""`credreg issuer keygen`: a new Ed25519 signing key, encrypted at rest, and the issuer's DID.
+
+Without ``--did-web`` the DID is the key's ``did:key``. With it, the did:web DID document is
+written into the issuer's public folder (``$CREDREG_HOME/public/``) where the DID says; running
+keygen again for the same did:web rotates: the new key joins the keys the document already lists,
+so credentials signed with the old ones keep verifying. Nothing here reads the chain.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from registry.cli.context import Context
+from registry.errors import BadInput, ConfigError, ExitCode
+
+_PREFIX_CHARS = 16  # "z6Mk" and 12 more: distinct enough to tell an issuer's keys apart in a folder
+
+
+def cmd_issuer_keygen(ctx: Context) -> int:
+    from registry.identity import did as dids
+    from registry.identity import keys
+
+    args = ctx.args
+    anchoring = _anchoring(args)
+    web = document_path = None
+    records: list = []
+    if args.did_web is not None:
+        subject = dids.did_web(args.did_web)
+        web = dids.parse_did_web(subject)
+        document_path = web.document_path(ctx.home / "public")
+        records, kept_anchoring = _existing_keys(document_path, subject)
+        anchoring = anchoring or kept_anchoring
+        if records:  # a document that cannot be rewritten is refused before any key is made
+            dids.did_web_document(subject, records, anchoring=anchoring)
+    elif anchoring is not None:
+        raise BadInput("--address and --chain-id go into a did:web document: give --did-web too")
+    password = _password(ctx)
+
+    key = keys.SigningKey.generate()
+    public = key.public_multibase
+    path = Path(args.out) if args.out else ctx.home / "keys" / f"signing-{public[:_PREFIX_CHARS]}.json"
+    keys.save(key, path, password)  # refuses to overwrite any file
+    data = {"publicKeyMultibase": public, "keystore": str(path)}
+    if web is None:
+        data |= {"did": dids.did_key(public), "verificationMethod": dids.did_key_verification_method(public)}
+    else:
+        document = dids.did_web_document(web.did, [*records, dids.KeyRecord(public)], anchoring=anchoring)
+        dids.write_did_document(ctx.home / "public", document)
+        data |= {"did": web.did, "verificationMethod": dids.verification_method_id(web.did, public),
+                 "didDocument": str(document_path), "publishAt": web.url,
+                 "keys": [m["publicKeyMultibase"] for m in document["verificationMethod"]
+                          if m["type"] == "Multikey"]}
+        if anchoring is not None:
+            data["blockchainAccountId"] = dids.blockchain_account_id(*anchoring)
+    ctx.emit(data, _text(data))
+    return ExitCode.OK
+
+
+def _text(data: dict) -> str:
+    lines = [f"did:                {data['did']}",
+             f"verificationMethod: {data['verificationMethod']}",
+             f"keystore:           {data['keystore']} (encrypted)"]
+    if "didDocument" in data:
+        lines += [f"did document:       {data['didDocument']} ({len(data['keys'])} key(s))",
+                  f"publish it at:      {data['publishAt']}"]
+        if "blockchainAccountId" in data:
+            lines.append(f"anchoring account:  {data['blockchainAccountId']}")
+    return "\n".join(lines)
+
+
+def _anchoring(args) -> tuple[int, str] | None:
+    """(chain id, address) of the anchoring account: --address, else the --keystore's address."""
+    address = args.address
+    if address is None and args.keystore is not None:
+        address = _keystore_address(args.keystore)
+    if address is None and args.chain_id is None:
+        return None
+    if address is None or args.chain_id is None:
+        raise BadInput("the anchoring account needs both an address (--address or --keystore) and --chain-id")
+    from registry.identity.did import blockchain_account_id
+
+    blockchain_account_id(args.chain_id, address)  # validates both
+    return args.chain_id, address
+
+
+def _keystore_address(path: Path) -> str:
+    # An Ethereum keystore names its account in the clear: no password is needed to read it.
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read keystore: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ConfigError(f"{path}: not a JSON keystore") from None
+    address = document.get("address") if isinstance(document, dict) else None
+    if not isinstance(address, str):
+        raise ConfigError(f"{path}: not an Ethereum keystore (no address)")
+    return address if address.startswith("0x") else f"0x{address}"
+
+
+def _existing_keys(path: Path, subject: str) -> tuple[list, tuple[int, str] | None]:
+    """The keys (revocations kept) and anchoring account of the did.json already at ``path``."""
+    from datetime import datetime
+
+    from registry.identity.did import BLOCKCHAIN_ACCOUNT_FRAGMENT, KeyRecord
+
+    if not path.exists():
+        return [], None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        methods = document["verificationMethod"]
+        if document["id"] != subject or not isinstance(methods, list):
+            raise ValueError
+    except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError):
+        raise BadInput(f"{path}: exists but is not the DID document of {subject}; "
+                       "move it away or fix it, then run keygen again") from None
+    records, anchoring = [], None
+    for method in methods:
+        kind = method.get("type") if isinstance(method, dict) else None
+        if kind == "Multikey" and isinstance(method.get("publicKeyMultibase"), str):
+            revoked = method.get("revoked")
+            try:
+                moment = datetime.fromisoformat(revoked.replace("Z", "+00:00")) if revoked else None
+            except (AttributeError, ValueError):
+                raise BadInput(f"{path}: {method.get('id')}: bad revoked time {revoked!r}") from None
+            records.append(KeyRecord(method["publicKeyMultibase"], revoked=moment))
+        elif kind == "EcdsaSecp256k1RecoveryMethod2020" and \
+                str(method.get("id", "")).endswith(f"#{BLOCKCHAIN_ACCOUNT_FRAGMENT}"):
+            namespace, _, rest = str(method.get("blockchainAccountId", "")).partition(":")
+            chain, _, address = rest.partition(":")
+            if namespace != "eip155" or not chain.isdigit():
+                raise BadInput(f"{path}: bad blockchainAccountId {method.get('blockchainAccountId')!r}")
+            anchoring = (int(chain), address)
+        else:
+            # Rewriting the document would drop it: better to stop than lose what the issuer added.
+            raise BadInput(f"{path}: verification method {method.get('id') if kind else method!r} "
+                           "is not one credreg writes; add the new key by hand")
+    return records, anchoring
+
+
+def _password(ctx: Context) -> str:
+    """The keystore password: CREDREG_KEYSTORE_PASSWORD, else asked twice on a terminal."""
+    secret = ctx.settings.keystore_password
+    if secret is not None:
+        return secret.get_secret_value()
+    if not sys.stdin.isatty():
+        raise ConfigError("no keystore password: set CREDREG_KEYSTORE_PASSWORD "
+                          "(or run keygen in a terminal to be asked for one)")
+    from getpass import getpass
+
+    password = getpass("password for the new keystore: ")
+    if not password:
+        raise ConfigError("the keystore password must not be empty")
+    if getpass("again: ") != password:
+        raise ConfigError("the two passwords differ")
+    return password

@@ -1,0 +1,82 @@
+"""The proofs a credential carries, read back: which format, and the Merkle receipt inside each.
+
+Two formats (ARCHITECTURE.md, "The proof embedded in a credential"):
+
+- format 1: ``proof`` is one ``CredregMerkleProof2026`` object holding the receipt's fields
+  (``targetHash``, ``merkleRoot``, ``path``, ``anchor``) itself;
+- format 2: ``proof`` is a list of W3C Data Integrity proofs; the ``credreg-merkle-2026`` one
+  carries the receipt in ``proofValue``: ``u`` (multibase base64url) and the base64url, without
+  padding, of the receipt's RFC 8785 JSON text.
+
+This module decodes and encodes that ``proofValue`` and computes the hash each format anchors.
+It reads documents; it checks nothing against a chain (that is :mod:`registry.verification`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import rfc8785
+
+from registry.credentials.loading import parse_json_with_plainness
+from registry.errors import BadInput
+
+FORMAT_1_TYPE = "CredregMerkleProof2026"
+MERKLE_CRYPTOSUITE = "credreg-merkle-2026"
+RECEIPT_FIELDS = ("targetHash", "merkleRoot", "path", "anchor")
+
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def proof_format(doc: Mapping[str, Any]) -> int | None:
+    """1 for one proof object, 2 for a list of proofs, None without a proof; BadInput otherwise."""
+    proof = doc.get("proof")
+    if proof is None:
+        return None
+    if isinstance(proof, Mapping):
+        return 1
+    if isinstance(proof, list):
+        return 2
+    raise BadInput(f"proof must be an object (format 1) or a list of proofs (format 2), not {type(proof).__name__}")
+
+
+def decode_receipt(proof_value: object, *, proof: str = "proof") -> dict[str, Any]:
+    """The Merkle receipt in a ``credreg-merkle-2026`` ``proofValue``; BadInput naming ``proof``."""
+    if not isinstance(proof_value, str) or not proof_value.startswith("u"):
+        raise BadInput(f"{proof}: proofValue must start with 'u' (multibase base64url)")
+    text = proof_value[1:]
+    if not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise BadInput(f"{proof}: proofValue is not base64url without padding")
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    try:
+        receipt, _ = parse_json_with_plainness(raw.decode("utf-8"), f"{proof}: proofValue")
+    except UnicodeDecodeError:
+        raise BadInput(f"{proof}: proofValue is not UTF-8 JSON") from None
+    if not isinstance(receipt, dict):
+        raise BadInput(f"{proof}: proofValue must hold a JSON object, not {type(receipt).__name__}")
+    missing = [name for name in RECEIPT_FIELDS if name not in receipt]
+    if missing:
+        raise BadInput(f"{proof}: the receipt in proofValue has no {', '.join(missing)}")
+    return receipt
+
+
+def encode_receipt(receipt: Mapping[str, Any]) -> str:
+    """The ``proofValue`` of a receipt: ``u`` + base64url, unpadded, of its RFC 8785 JSON."""
+    return "u" + base64.urlsafe_b64encode(rfc8785.dumps(dict(receipt))).decode("ascii").rstrip("=")
+
+
+def format_2_target_hash(doc: Mapping[str, Any]) -> bytes:
+    """What a format-2 anchor commits to: sha256 of RFC 8785 of the credential with only its
+    ``credreg-merkle-2026`` proofs taken out of the ``proof`` list (so it covers the signature)."""
+    proofs = doc.get("proof")
+    if not isinstance(proofs, list):
+        raise BadInput("a format-2 credential's proof must be a list")
+    kept = [p for p in proofs if not (isinstance(p, Mapping) and p.get("cryptosuite") == MERKLE_CRYPTOSUITE)]
+    try:
+        return hashlib.sha256(rfc8785.dumps({**doc, "proof": kept})).digest()
+    except rfc8785.CanonicalizationError as exc:
+        raise BadInput(f"credential cannot be canonicalized as RFC 8785 JSON: {exc}") from None
