@@ -7,11 +7,11 @@ The verdict's shapes are strict TypedDicts, not BaseModels. A batch answer holds
 (a verdict and seven checks per credential), and pydantic validates a TypedDict for a fraction of
 a model's cost: validating and writing 1,000 verdicts took about 3 ms of CPU more than writing the
 unchecked dicts, against about 16 ms more as BaseModels, in a batch request of about 90 ms
-(in-process, verification included). The schema is the same either way. The routes' other
-answers, one per request, are models.
+(in-process, verification included). The schema is the same either way. The VC-API's answer,
+which holds a verdict, is one as well; the routes' other answers, one per request, are models.
 
 The request bodies are not models: the routes read them raw, capped before parsing, and parse
-them strictly (see ``routers/verify.py``); their schemas here are what the routes accept.
+them strictly (see ``bodies.py``); their schemas here are what the routes accept.
 """
 
 from __future__ import annotations
