@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from registry.chain.view import ChainView
 from registry.service.metrics import Metrics
-from registry.service.routers import operations, registry, verify
+from registry.service.routers import operations, registry, vc_api, verify
 from registry.service.settings import Settings
 
 __all__ = ["Settings", "create_app"]
@@ -36,13 +36,16 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
     app.state.metrics = Metrics()
     app.state.view = view
     app.include_router(verify.router)
+    app.include_router(vc_api.router)
     app.include_router(registry.router)
     app.include_router(operations.router)
 
     def openapi() -> dict[str, Any]:
         # The routes are made once, at import; the limits they enforce are this app's settings.
         if app.openapi_schema is None:
-            verify.document_limits(FastAPI.openapi(app), settings)
+            schema = FastAPI.openapi(app)
+            verify.document_limits(schema, settings)
+            vc_api.document_limits(schema, settings)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -1,9 +1,17 @@
-"""The service's Prometheus metrics, one registry per app (so two apps in one process, as in the
-tests, count apart)."""
+"""What the service counts and logs: its Prometheus metrics, one registry per app (so two apps in
+one process, as in the tests, count apart), and the log line of each verifying request."""
 
 from __future__ import annotations
 
+import json
+import logging
+import time
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from registry.verification import Verdict
+
+log = logging.getLogger("credreg.service")
 
 
 class Metrics:
@@ -17,3 +25,12 @@ class Metrics:
         self.indexed_block = Gauge("credreg_indexed_block", "Last block the index reflects", registry=self.registry)
         self.head_block = Gauge("credreg_head_block", "Last head block seen", registry=self.registry)
         self.lag = Gauge("credreg_index_lag_blocks", "Head minus indexed block", registry=self.registry)
+
+
+def log_verdicts(route: str, verdicts: list[Verdict], started: float, code: int) -> None:
+    # No personal data: statuses and timing only, never the credential or its subject.
+    if not log.isEnabledFor(logging.INFO):
+        return  # the hot path builds no log line nobody reads
+    log.info(json.dumps({"event": "verify", "route": route, "code": code, "count": len(verdicts),
+                         "statuses": sorted({v.status for v in verdicts}),
+                         "ms": round((time.perf_counter() - started) * 1000, 2)}))

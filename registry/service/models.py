@@ -7,11 +7,11 @@ The verdict's shapes are strict TypedDicts, not BaseModels. A batch answer holds
 (a verdict and seven checks per credential), and pydantic validates a TypedDict for a fraction of
 a model's cost: validating and writing 1,000 verdicts took about 3 ms of CPU more than writing the
 unchecked dicts, against about 16 ms more as BaseModels, in a batch request of about 90 ms
-(in-process, verification included). The schema is the same either way. The routes' other
-answers, one per request, are models.
+(in-process, verification included). The schema is the same either way. The VC-API's answer,
+which holds a verdict, is one as well; the routes' other answers, one per request, are models.
 
 The request bodies are not models: the routes read them raw, capped before parsing, and parse
-them strictly (see ``routers/verify.py``); their schemas here are what the routes accept.
+them strictly (see ``bodies.py``); their schemas here are what the routes accept.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, with_config
-from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
+from typing_extensions import NotRequired, TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 # ---------------------------------------------------------------------------- request bodies
 CREDENTIAL_BODY: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": {
@@ -28,6 +28,16 @@ CREDENTIAL_BODY: dict[str, Any] = {"required": True, "content": {"application/js
 # array's maxItems is the app's max_batch, written in when the app builds its schema.
 BATCH_BODY: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": {
     "type": "array", "items": {"description": "a credential; anything else gets an invalid verdict"}}}}}
+# The W3C CCG VC-API's VerifyCredentialRequest: the credential, and the one option the API names.
+# What the schema does not allow the route refuses (400), so the two cannot disagree.
+VC_API_OPTIONS = {"returnCredential": bool}
+VC_API_BODY: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["verifiableCredential"], "properties": {
+        "verifiableCredential": {"type": "object",
+                                 "description": "An Open Badges 3.0 credential with its credreg proof"},
+        "options": {"type": "object", "additionalProperties": False, "properties": {
+            "returnCredential": {"type": "boolean",
+                                 "description": "send the credential back as it was verified"}}}}}}}}
 
 
 # ---------------------------------------------------------------------------- the verdict
@@ -68,6 +78,32 @@ class VerdictModel(TypedDict):
     anchor: AnchorModel | None
 
 
+# ---------------------------------------------------------------------------- the VC-API's answer
+@with_config(_STRICT)
+class ProblemModel(TypedDict):
+    """A check that failed, in the VC-API's ProblemDetail terms: its name and what went wrong."""
+
+    title: str
+    detail: str
+
+
+@with_config(_STRICT)
+class VcApiResultsModel(TypedDict):
+    credreg: VerdictModel
+
+
+@with_config(_STRICT)
+class VcApiVerificationModel(TypedDict):
+    """The VC-API's VerificationResult: ``verified`` only for a valid verdict; the verdict itself
+    (exactly as POST /v1/verify gives it) under ``results.credreg``."""
+
+    verified: bool
+    credential: NotRequired[dict[str, Any]]  # with the option returnCredential
+    errors: list[ProblemModel]
+    warnings: list[ProblemModel]
+    results: VcApiResultsModel
+
+
 # ---------------------------------------------------------------------------- the registry
 class IssuerRecordModel(IssuerModel):
     suspended: bool
@@ -96,6 +132,6 @@ class HealthModel(BaseModel):
 
 
 class ErrorModel(BaseModel):
-    """A refused request (413, 422, 404): what was wrong with it."""
+    """A refused request (400, 413, 422, 404): what was wrong with it."""
 
     detail: str

@@ -212,6 +212,87 @@ def test_batch_of_good_and_bad_credentials_keeps_the_order(service, world):
     assert [v for v in response.json() if v["checks"][0]["detail"] != "not a JSON object"] == one_by_one
 
 
+# ---------------------------------------------------------------------------- POST /credentials/verify (VC-API)
+
+def vc_api(client, doc, **options):
+    body = {"verifiableCredential": doc, **({"options": options} if options else {})}
+    return client.post("/credentials/verify", json=body)
+
+
+def test_vc_api_valid_credential_is_verified_with_the_verdict_under_results(service, world):
+    doc = world.doc("sql")
+    response = vc_api(service, doc)
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer == {"verified": True, "errors": [], "warnings": [],
+                      "results": {"credreg": verify_http(service, doc)[1]}}
+    assert answer["results"]["credreg"]["status"] == "valid"
+
+
+def test_vc_api_returns_the_credential_only_when_asked(service, world):
+    doc = world.doc("sql")
+    assert vc_api(service, doc, returnCredential=True).json()["credential"] == doc
+    assert "credential" not in vc_api(service, doc, returnCredential=False).json()
+
+
+@pytest.mark.parametrize(("label", "status", "check"), [
+    ("revoked", "revoked", "revocation"), ("batch2-b", "revoked", "revocation"), ("expired", "expired", "validity"),
+    ("cross-issuer", "invalid", "issuer"), ("edited", "invalid", "integrity"),
+])
+def test_vc_api_credential_that_fails_is_not_verified_and_names_the_check(service, world, label, status, check):
+    doc = world.doc("web" if label == "edited" else label)
+    if label == "edited":
+        doc["name"] = "Advanced Web Design"
+    response = vc_api(service, doc)
+    assert response.status_code == 200
+    answer = response.json()
+    verdict = verify_http(service, doc)[1]
+    assert (answer["verified"], answer["results"]["credreg"], answer["warnings"]) == (False, verdict, [])
+    assert verdict["status"] == status
+    failed = [c for c in verdict["checks"] if not c["passed"]]
+    assert answer["errors"] == [{"title": check, "detail": failed[-1]["detail"]}]
+    if status == "revoked":
+        assert "revoked" in answer["errors"][0]["detail"]
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ("", "request body"), ("{", "request body"), ('{"a": 1, "a": 2}', "request body"),
+    ("[]", "JSON object"), ("42", "JSON object"), ("null", "JSON object"),
+    ("{}", "verifiableCredential"), ('{"verifiableCredential": []}', "verifiableCredential"),
+    ('{"verifiableCredential": "a credential"}', "verifiableCredential"),
+    ('{"verifiableCredential": {}, "options": []}', "options"),
+    ('{"verifiableCredential": {}, "options": null}', "options"),
+    ('{"verifiableCredential": {}, "options": {"challenge": "x"}}', "options.challenge"),
+    ('{"verifiableCredential": {}, "options": {"returnCredential": "yes"}}', "options.returnCredential"),
+])
+def test_vc_api_malformed_request_is_400_naming_what_is_wrong(service, body, named):
+    response = post(service, "/credentials/verify", body)
+    assert response.status_code == 400
+    assert named in response.json()["detail"]
+
+
+def test_vc_api_text_that_is_not_unicode_is_sent_back_escaped(service, world):
+    doc = world.doc("sql")
+    doc["proof"]["anchor"]["registry"] = "0x\ud800"
+    response = post(service, "/credentials/verify", json.dumps({"verifiableCredential": doc}))
+    assert response.status_code == 200 and "\\ud800" in response.text
+    assert [e["title"] for e in response.json()["errors"]] == ["anchor"]
+
+
+def test_vc_api_body_over_the_limit_is_413(service, world):
+    body = _padded({"verifiableCredential": world.doc("sql")}, MIB + 1)
+    assert post(service, "/credentials/verify", body).status_code == 413
+
+
+def test_vc_api_counts_and_times_its_verifications(service, world):
+    before = _verification_counts(service)
+    vc_api(service, world.doc("sql"))
+    vc_api(service, world.doc("revoked"))
+    after = _verification_counts(service)
+    assert (after["valid"] - before["valid"], after["revoked"] - before["revoked"]) == (1, 1)
+    assert re.search(r'^credreg_verify_seconds_count\{route="vc-api"\} [1-9]', service.get("/metrics").text, re.M)
+
+
 # ---------------------------------------------------------------------------- /v1/roots/{root}, /v1/issuers
 
 @pytest.mark.parametrize("root", ["xyz", "ab" * 31, "ab" * 33, "zz" * 32, "0x" + "ab" * 31, "0x", "-1",
@@ -337,7 +418,7 @@ class _ChainDown:
 
 def test_answers_while_the_chain_is_down_are_the_503s_the_schema_declares(world, tmp_path):
     app = create_app(settings_for(world, tmp_path), view=_ChainDown(world))
-    # 503 is what the schema declares for these two while the chain is down: not a server error here.
+    # 503 is what the schema declares for these three while the chain is down: not a server error here.
     config = schemathesis.Config.from_dict({"checks": {"not_a_server_error": {
         "expected-statuses": ["2xx", "3xx", "4xx", "503"]}}})
     schema = schemathesis.openapi.from_dict(app.openapi(), config=config)
@@ -349,6 +430,12 @@ def test_answers_while_the_chain_is_down_are_the_503s_the_schema_declares(world,
         verdict = post(client, "/v1/verify", json.dumps(doc))
         assert verdict.status_code == 503 and verdict.json()["status"] == "unverifiable"
         schema["/v1/verify"]["POST"].Case(body=doc, media_type="application/json").validate_response(verdict)
+        body = {"verifiableCredential": doc}
+        answer = post(client, "/credentials/verify", json.dumps(body))
+        assert answer.status_code == 503 and answer.json()["verified"] is False
+        assert answer.json()["results"]["credreg"] == verdict.json()
+        assert [e["title"] for e in answer.json()["errors"]] == ["anchor"]
+        schema["/credentials/verify"]["POST"].Case(body=body, media_type="application/json").validate_response(answer)
 
 
 # ---------------------------------------------------------------------------- the schema's limits
