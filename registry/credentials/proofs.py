@@ -22,6 +22,7 @@ from typing import Any
 
 import rfc8785
 
+from registry.credentials.canonical import _fast_canonical  # the package's one RFC 8785 fast path
 from registry.credentials.loading import parse_json_with_plainness
 from registry.errors import BadInput
 
@@ -69,14 +70,21 @@ def encode_receipt(receipt: Mapping[str, Any]) -> str:
     return "u" + base64.urlsafe_b64encode(rfc8785.dumps(dict(receipt))).decode("ascii").rstrip("=")
 
 
-def format_2_target_hash(doc: Mapping[str, Any]) -> bytes:
+def format_2_target_hash(doc: Mapping[str, Any], *, plain: bool = False) -> bytes:
     """What a format-2 anchor commits to: sha256 of RFC 8785 of the credential with only its
-    ``credreg-merkle-2026`` proofs taken out of the ``proof`` list (so it covers the signature)."""
+    ``credreg-merkle-2026`` proofs taken out of the ``proof`` list (so it covers the signature).
+
+    The verifier hashes every format-2 credential it is shown with this, so it takes the same C
+    encoder fast path as :func:`~registry.credentials.target_hash` (``plain`` as there)."""
     proofs = doc.get("proof")
     if not isinstance(proofs, list):
         raise BadInput("a format-2 credential's proof must be a list")
     kept = [p for p in proofs if not (isinstance(p, Mapping) and p.get("cryptosuite") == MERKLE_CRYPTOSUITE)]
+    body = {**doc, "proof": kept}
     try:
-        return hashlib.sha256(rfc8785.dumps({**doc, "proof": kept})).digest()
+        canonical = _fast_canonical(body, plain)
+        return hashlib.sha256(canonical if canonical is not None else rfc8785.dumps(body)).digest()
     except rfc8785.CanonicalizationError as exc:
         raise BadInput(f"credential cannot be canonicalized as RFC 8785 JSON: {exc}") from None
+    except RecursionError:
+        raise BadInput("credential is nested too deeply to canonicalize") from None

@@ -61,3 +61,17 @@ def test_the_format_2_hash_covers_every_proof_but_the_anchor():
     assert proofs.format_2_target_hash(doc) == expected
     assert proofs.format_2_target_hash({**doc, "proof": [signature]}) == expected
     assert proofs.format_2_target_hash({**doc, "proof": [{**signature, "proofValue": "zX"}, anchor]}) != expected
+
+
+@pytest.mark.parametrize("extra", [{}, {"score": 0.5}, {"big": 2**53 - 1, "small": -(2**53 - 1)}, {"naïve": "é"}, {"nested": [[{"a": None}]]}])
+def test_the_format_2_hash_takes_the_fast_path_only_where_it_is_rfc8785(extra):
+    signature = {"id": "urn:uuid:1", "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022"}
+    doc = {"id": "urn:uuid:c", "name": "é\u2028\"x\"", **extra, "proof": [signature]}
+    assert proofs.format_2_target_hash(doc) == hashlib.sha256(rfc8785.dumps(doc)).digest()
+
+
+def test_a_format_2_credential_that_cannot_be_canonicalized_is_bad_input():
+    with pytest.raises(BadInput, match="canonicalized"):
+        proofs.format_2_target_hash({"bad": float("nan"), "proof": []})
+    with pytest.raises(BadInput, match="a list"):
+        proofs.format_2_target_hash({"proof": {}})
