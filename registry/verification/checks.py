@@ -1,7 +1,11 @@
 """Verification: pure logic over a chain view, returning the verdict of ARCHITECTURE.md.
 
 One named check per step, in order: format, integrity, inclusion, anchor, issuer, revocation,
-validity. The verifier trusts nothing the document says about itself: it recomputes targetHash
+validity. Both proof formats of ARCHITECTURE.md are read ("The proof embedded in a credential"):
+format 1, one credreg proof object; format 2, a chain of Data Integrity proofs whose
+``credreg-merkle-2026`` anchor carries the Merkle receipt and commits to the issuer's signature,
+which is therefore not re-verified here (invariant 10). From the receipt on, both take the same
+steps. The verifier trusts nothing the document says about itself: it recomputes targetHash
 (invariant 1), only counts the registry and chain it is configured with (2), binds the root to the
 issuer the credential names and requires depth (3), derives the leaf position from the path and
 the on-chain leaf count (5), and answers `unverifiable` when its view of the chain is not fresh (6).
@@ -11,6 +15,7 @@ for the CLI.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -18,11 +23,16 @@ from typing import Any
 
 from registry import credentials
 from registry.chain.view import ChainView
+from registry.credentials import proofs
 from registry.errors import CredregError
 from registry.merkle import paths as merkle
 from registry.verification.verdict import Check, Verdict
 
 MAX_PATH_STEPS = 64
+_FORMAT_1_FIELDS = ("type", "created", "targetHash", "merkleRoot", "path", "anchor")
+# The anchor proof's key: the issuer's anchoring account, as did:pkh names an Ethereum account.
+_ANCHORING_ACCOUNT = re.compile(r"did:pkh:eip155:([1-9][0-9]{0,19}):0x[0-9a-fA-F]{40}#blockchainAccountId")
+_PROOF_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")  # a cryptosuite or type short enough to quote
 
 
 class _Run:
@@ -60,31 +70,91 @@ class _Malformed(Exception):
     """The embedded proof is not of the credreg shape; the message says where."""
 
 
-def _read_proof(proof: Any) -> tuple[str, str]:
-    """The proof's (targetHash, merkleRoot) as lowercase hex, once its whole shape is checked."""
+def _read_proof(proof: Any, where: str = "proof", fields: tuple[str, ...] = _FORMAT_1_FIELDS) -> tuple[str, str]:
+    """The receipt's (targetHash, merkleRoot) as lowercase hex, once its whole shape is checked.
+
+    ``proof`` is a format-1 proof, or (``where`` naming it, ``fields`` its fields) the receipt a
+    format-2 anchor proof carries."""
     if not isinstance(proof, Mapping):
-        raise _Malformed("proof: missing or not an object")
-    for key in ("type", "created", "targetHash", "merkleRoot", "path", "anchor"):
+        raise _Malformed(f"{where}: missing or not an object")
+    for key in fields:
         if key not in proof:
-            raise _Malformed(f"proof.{key}: missing")
+            raise _Malformed(f"{where}.{key}: missing")
     target, root = _hex32(proof["targetHash"]), _hex32(proof["merkleRoot"])
     if target is None:
-        raise _Malformed("proof.targetHash: not 32 bytes of hex")
+        raise _Malformed(f"{where}.targetHash: not 32 bytes of hex")
     if root is None:
-        raise _Malformed("proof.merkleRoot: not 32 bytes of hex")
+        raise _Malformed(f"{where}.merkleRoot: not 32 bytes of hex")
     path = proof["path"]
     if not isinstance(path, list):
-        raise _Malformed("proof.path: not a list")
+        raise _Malformed(f"{where}.path: not a list")
     if len(path) > MAX_PATH_STEPS:
-        raise _Malformed(f"proof.path: {len(path)} steps, more than the {MAX_PATH_STEPS} allowed")
+        raise _Malformed(f"{where}.path: {len(path)} steps, more than the {MAX_PATH_STEPS} allowed")
     anchor = proof["anchor"]
     if not isinstance(anchor, Mapping):
-        raise _Malformed("proof.anchor: not an object")
+        raise _Malformed(f"{where}.anchor: not an object")
     if not isinstance(anchor.get("chainId"), int) or isinstance(anchor.get("chainId"), bool):
-        raise _Malformed("proof.anchor.chainId: missing or not an integer")
+        raise _Malformed(f"{where}.anchor.chainId: missing or not an integer")
     if not isinstance(anchor.get("registry"), str):
-        raise _Malformed("proof.anchor.registry: missing or not a string")
+        raise _Malformed(f"{where}.anchor.registry: missing or not a string")
     return target, root
+
+
+def _read_chain(chain: list[Any]) -> tuple[str, str, Mapping[str, Any], str, str]:
+    """A format-2 proof chain read: (targetHash, merkleRoot, the receipt, where the receipt sits,
+    what the chain carries), once the chain's shape is checked. Exactly one proof is the
+    ``credreg-merkle-2026`` anchor, chained by ``previousProof`` to another proof of the list."""
+    anchors = []
+    for n, proof in enumerate(chain):
+        if not isinstance(proof, Mapping):
+            raise _Malformed(f"proof[{n}]: not an object")
+        if proof.get("cryptosuite") == proofs.MERKLE_CRYPTOSUITE:
+            anchors.append(n)
+    if not anchors:
+        raise _Malformed(f"proof: none of its {len(chain)} proofs is a {proofs.MERKLE_CRYPTOSUITE} anchor")
+    if len(anchors) > 1:
+        raise _Malformed(f"proof: {len(anchors)} {proofs.MERKLE_CRYPTOSUITE} anchors "
+                         f"({', '.join(f'proof[{n}]' for n in anchors)}); a credential carries one")
+    at = anchors[0]
+    anchor, where = chain[at], f"proof[{at}]"
+    for key in ("type", "created", "previousProof", "verificationMethod", "proofValue"):
+        if key not in anchor:
+            raise _Malformed(f"{where}.{key}: missing")
+    if anchor["type"] != "DataIntegrityProof":
+        raise _Malformed(f"{where}.type: not DataIntegrityProof")
+    others = [proof for n, proof in enumerate(chain) if n != at]
+    previous = anchor["previousProof"]
+    if not isinstance(previous, str) or not any(proof.get("id") == previous for proof in others):
+        raise _Malformed(f"{where}.previousProof: names no other proof in the list")
+    method = anchor["verificationMethod"]
+    account = _ANCHORING_ACCOUNT.fullmatch(method) if isinstance(method, str) else None
+    if account is None:
+        raise _Malformed(f"{where}.verificationMethod: not did:pkh:eip155:<chainId>:<address>#blockchainAccountId")
+    try:
+        receipt = proofs.decode_receipt(anchor["proofValue"], proof=where)
+    except CredregError as exc:
+        raise _Malformed(str(exc)) from None
+    target, root = _read_proof(receipt, f"{where}.proofValue", proofs.RECEIPT_FIELDS)
+    if int(account.group(1)) != receipt["anchor"]["chainId"]:
+        raise _Malformed(f"{where}.verificationMethod: names chain {account.group(1)}, but the receipt "
+                         f"names chain {receipt['anchor']['chainId']}")
+    carries = [_carried(proof) for proof in others] + ["a Merkle anchor"]
+    return target, root, receipt, f"{where}.proofValue", ", ".join(carries[:-1]) + " and " + carries[-1]
+
+
+def _carried(proof: Mapping[str, Any]) -> str:
+    """A proof named for the verdict, by its cryptosuite or its type (quoted only when short and plain)."""
+    for key, kind in (("cryptosuite", "signature"), ("type", "proof")):
+        name = proof.get(key)
+        if isinstance(name, str) and _PROOF_NAME.fullmatch(name):
+            return f"{'an' if name[0] in 'aeiouAEIOU' else 'a'} {name} {kind}"
+    return "a proof"
+
+
+def _without_proof(doc: Mapping[str, Any]) -> dict[str, Any]:
+    body = dict(doc)
+    del body["proof"]
+    return body
 
 
 def _issuer_id_of(doc: Mapping[str, Any]) -> str | None:
@@ -106,33 +176,43 @@ def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime |
     run = _Run()
     now = now or datetime.now(UTC)
 
-    # format: an Open Badges 3.0 credential with a credreg proof
+    # format: an Open Badges 3.0 credential with a credreg proof (format 1) or proof chain (format 2)
     if not isinstance(doc, Mapping):
         return run.verdict("invalid", "format", "not a JSON object")
-    try:
-        credentials.validate(doc, canonical=False)  # the integrity check canonicalizes it
+    proof = doc.get("proof")
+    chained = isinstance(proof, list)
+    try:  # the integrity check canonicalizes it; a proof chain is read below, not by the OB 3.0 model
+        credentials.validate(_without_proof(doc) if chained else doc, canonical=False)
     except CredregError as exc:
         return run.verdict("invalid", "format", str(exc))
     except RecursionError:
         return run.verdict("invalid", "format", "nested too deeply")
     try:
-        target, root = _read_proof(doc.get("proof"))
+        if chained:
+            target, root, receipt, where, carries = _read_chain(proof)
+        else:
+            target, root = _read_proof(proof)
+            receipt, where, carries = proof, "proof", "a Merkle proof"
     except _Malformed as exc:
         return run.verdict("invalid", "format", str(exc))
-    proof = doc["proof"]
     try:
-        steps = merkle.parse_path(proof["path"])  # read once: walked for inclusion, placed for revocation
+        steps = merkle.parse_path(receipt["path"])  # read once: walked for inclusion, placed for revocation
     except CredregError as exc:
-        return run.verdict("invalid", "format", f"proof.path: {exc}")
-    run.ok("format", "an Open Badges 3.0 credential with a Merkle proof")
+        return run.verdict("invalid", "format", f"{where}.path: {exc}")
+    run.ok("format", f"an Open Badges 3.0 credential with {carries}")
 
-    # integrity: the hash is ours to compute, never taken from the proof (invariant 1)
+    # integrity: the hash is ours to compute, never taken from the proof (invariant 1); in format 2
+    # it covers every proof but the anchor, so an edited, swapped, added or removed one fails (10)
     try:
-        computed = credentials.target_hash(doc, plain=plain)
+        computed = (proofs.format_2_target_hash(doc, plain=plain) if chained
+                    else credentials.target_hash(doc, plain=plain))
     except CredregError as exc:
         return run.verdict("invalid", "integrity", str(exc))
     computed_hex = computed.hex()
     if computed_hex != target:
+        if chained:
+            return run.verdict("invalid", "integrity", "the document or one of its proofs was changed after it was "
+                                                       "anchored: its hash does not match the anchor's receipt")
         return run.verdict("invalid", "integrity",
                            "the document was changed after it was issued: its hash does not match the proof")
     run.ok("integrity", f"document hash {computed_hex[:16]}… matches the proof")
@@ -147,7 +227,7 @@ def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime |
     run.ok("inclusion", f"the path of {len(steps)} step{'s' if len(steps) != 1 else ''} leads to root {root[:16]}…")
 
     # anchor: a registry and chain we trust, a root it holds, deep enough (invariants 2, 3)
-    anchor = proof["anchor"]
+    anchor = receipt["anchor"]
     if anchor["chainId"] != view.chain_id or anchor["registry"].lower() != view.registry.lower():
         return run.verdict("invalid", "anchor",
                            f"the proof names registry {anchor['registry']} on chain {anchor['chainId']}; this verifier "
