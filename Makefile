@@ -47,7 +47,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 npm: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	@# `npm ci` installs exactly the lock and never rewrites it, so a fresh clone stays clean.
-	npm ci --no-audit --no-fund --loglevel=error
+	@# --include=dev: the tests' verifier is a dev dependency, wanted even under NODE_ENV=production.
+	npm ci --include=dev --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # py-solc-x and ape-solidity look for ~/.solcx/solc-v<version>: point it at our solc-js shim.
