@@ -13,11 +13,12 @@ _EXIT = {"valid": ExitCode.OK, "unverifiable": ExitCode.CHAIN_UNAVAILABLE}
 def cmd_verify(ctx: Context) -> int:
     from registry import credentials
     from registry.chain.view import DirectChainView
+    from registry.credentials.proofs import claimed_anchor
     from registry.verification import verify
 
     doc = credentials.load_file(ctx.args.file)  # unreadable or not JSON: exit 2
-    proof = doc.get("proof") if isinstance(doc.get("proof"), dict) else {}
-    anchor = proof.get("anchor") if isinstance(proof.get("anchor"), dict) else {}
+    # The transaction the proof names (format 1 or 2) tells the direct view where to look on chain.
+    anchor = claimed_anchor(doc) or {}
     claimed = anchor.get("transactionHash") if isinstance(anchor.get("transactionHash"), str) else None
     view = DirectChainView(ctx.registry(), claimed_tx=claimed)
     verdict = verify(doc, view, confirmations=ctx.args.confirmations)

@@ -65,6 +65,23 @@ def decode_receipt(proof_value: object, *, proof: str = "proof") -> dict[str, An
     return receipt
 
 
+def claimed_anchor(doc: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The ``anchor`` object the document's proof claims, in either format, or None when there is
+    none that can be read. A hint only (where to look on chain): verification checks it all."""
+    proof = doc.get("proof")
+    if isinstance(proof, Mapping):
+        anchor = proof.get("anchor")
+    elif isinstance(proof, list):
+        anchors = [p for p in proof if isinstance(p, Mapping) and p.get("cryptosuite") == MERKLE_CRYPTOSUITE]
+        try:
+            anchor = decode_receipt(anchors[0].get("proofValue")).get("anchor") if len(anchors) == 1 else None
+        except BadInput:
+            anchor = None
+    else:
+        anchor = None
+    return anchor if isinstance(anchor, Mapping) else None
+
+
 def encode_receipt(receipt: Mapping[str, Any]) -> str:
     """The ``proofValue`` of a receipt: ``u`` + base64url, unpadded, of its RFC 8785 JSON."""
     return "u" + base64.urlsafe_b64encode(rfc8785.dumps(dict(receipt))).decode("ascii").rstrip("=")

@@ -14,9 +14,10 @@ for both methods.
 Rotation and revocation: every key the issuer ever signed with stays listed. A key that is no
 longer used for new credentials but not compromised stays in ``assertionMethod`` too, so the
 credentials it signed keep verifying. A revoked key carries the Controlled Identifiers
-``revoked`` timestamp and leaves ``assertionMethod``: verifiers then reject every proof made
-with it (Digital Bazaar's and the DCC's verifiers reject a method with ``revoked`` whatever the
-proof's date), which is what revocation is for and why rotation alone must not set it.
+``revoked`` timestamp and leaves ``assertionMethod``. Leaving ``assertionMethod`` is what makes
+verifiers reject its proofs: Digital Bazaar's and the DCC's verifiers (data-integrity 2.5) do
+not read ``revoked`` on a method at all (tests/integration/test_interop_signatures.py pins both
+facts). Rotation alone sets neither.
 """
 
 from __future__ import annotations

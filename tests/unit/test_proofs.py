@@ -75,3 +75,16 @@ def test_a_format_2_credential_that_cannot_be_canonicalized_is_bad_input():
         proofs.format_2_target_hash({"bad": float("nan"), "proof": []})
     with pytest.raises(BadInput, match="a list"):
         proofs.format_2_target_hash({"proof": {}})
+
+
+def test_the_claimed_anchor_is_read_from_either_format_and_none_when_unreadable():
+    anchor = {"chainId": 31337, "registry": "0x" + "ab" * 20, "transactionHash": "0x" + "cd" * 32, "blockNumber": 3}
+    receipt = {"targetHash": "00" * 32, "merkleRoot": "11" * 32, "path": [], "anchor": anchor}
+    signature = {"id": "urn:uuid:1", "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022"}
+    merkle = {"type": "DataIntegrityProof", "cryptosuite": "credreg-merkle-2026",
+              "proofValue": proofs.encode_receipt(receipt)}
+    assert proofs.claimed_anchor({"proof": {"type": "CredregMerkleProof2026", "anchor": anchor}}) == anchor
+    assert proofs.claimed_anchor({"proof": [signature, merkle]}) == anchor
+    assert proofs.claimed_anchor({"proof": [signature, {**merkle, "proofValue": "u!!"}]}) is None
+    assert proofs.claimed_anchor({"proof": [merkle, merkle]}) is None  # which one? verification says
+    assert proofs.claimed_anchor({"proof": "text"}) is None and proofs.claimed_anchor({}) is None
