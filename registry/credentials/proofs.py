@@ -22,7 +22,7 @@ from typing import Any
 
 import rfc8785
 
-from registry.credentials.canonical import _fast_canonical  # the package's one RFC 8785 fast path
+from registry.credentials.canonical import rfc8785_bytes
 from registry.credentials.loading import parse_json_with_plainness
 from registry.errors import BadInput
 
@@ -97,11 +97,4 @@ def format_2_target_hash(doc: Mapping[str, Any], *, plain: bool = False) -> byte
     if not isinstance(proofs, list):
         raise BadInput("a format-2 credential's proof must be a list")
     kept = [p for p in proofs if not (isinstance(p, Mapping) and p.get("cryptosuite") == MERKLE_CRYPTOSUITE)]
-    body = {**doc, "proof": kept}
-    try:
-        canonical = _fast_canonical(body, plain)
-        return hashlib.sha256(canonical if canonical is not None else rfc8785.dumps(body)).digest()
-    except rfc8785.CanonicalizationError as exc:
-        raise BadInput(f"credential cannot be canonicalized as RFC 8785 JSON: {exc}") from None
-    except RecursionError:
-        raise BadInput("credential is nested too deeply to canonicalize") from None
+    return hashlib.sha256(rfc8785_bytes({**doc, "proof": kept}, plain=plain)).digest()
