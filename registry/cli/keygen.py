@@ -30,7 +30,7 @@ def cmd_issuer_keygen(ctx: Context) -> int:
         subject = dids.did_web(args.did_web)
         web = dids.parse_did_web(subject)
         document_path = web.document_path(ctx.home / "public")
-        records, kept_anchoring = _existing_keys(document_path, subject)
+        records, kept_anchoring = dids.read_did_web_document(document_path, subject)
         anchoring = anchoring or kept_anchoring
         if records:  # a document that cannot be rewritten is refused before any key is made
             dids.did_web_document(subject, records, anchoring=anchoring)
@@ -97,46 +97,6 @@ def _keystore_address(path: Path) -> str:
     if not isinstance(address, str):
         raise ConfigError(f"{path}: not an Ethereum keystore (no address)")
     return address if address.startswith("0x") else f"0x{address}"
-
-
-def _existing_keys(path: Path, subject: str) -> tuple[list, tuple[int, str] | None]:
-    """The keys (revocations kept) and anchoring account of the did.json already at ``path``."""
-    from datetime import datetime
-
-    from registry.identity.did import BLOCKCHAIN_ACCOUNT_FRAGMENT, KeyRecord
-
-    if not path.exists():
-        return [], None
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        methods = document["verificationMethod"]
-        if document["id"] != subject or not isinstance(methods, list):
-            raise ValueError
-    except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError):
-        raise BadInput(f"{path}: exists but is not the DID document of {subject}; "
-                       "move it away or fix it, then run keygen again") from None
-    records, anchoring = [], None
-    for method in methods:
-        kind = method.get("type") if isinstance(method, dict) else None
-        if kind == "Multikey" and isinstance(method.get("publicKeyMultibase"), str):
-            revoked = method.get("revoked")
-            try:
-                moment = datetime.fromisoformat(revoked.replace("Z", "+00:00")) if revoked else None
-            except (AttributeError, ValueError):
-                raise BadInput(f"{path}: {method.get('id')}: bad revoked time {revoked!r}") from None
-            records.append(KeyRecord(method["publicKeyMultibase"], revoked=moment))
-        elif kind == "EcdsaSecp256k1RecoveryMethod2020" and \
-                str(method.get("id", "")).endswith(f"#{BLOCKCHAIN_ACCOUNT_FRAGMENT}"):
-            namespace, _, rest = str(method.get("blockchainAccountId", "")).partition(":")
-            chain, _, address = rest.partition(":")
-            if namespace != "eip155" or not chain.isdigit():
-                raise BadInput(f"{path}: bad blockchainAccountId {method.get('blockchainAccountId')!r}")
-            anchoring = (int(chain), address)
-        else:
-            # Rewriting the document would drop it: better to stop than lose what the issuer added.
-            raise BadInput(f"{path}: verification method {method.get('id') if kind else method!r} "
-                           "is not one credreg writes; add the new key by hand")
-    return records, anchoring
 
 
 def _password(ctx: Context) -> str:

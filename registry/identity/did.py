@@ -203,6 +203,45 @@ def blockchain_account_id(chain_id: int, address: str) -> str:
     return f"eip155:{chain_id}:{to_checksum_address(address)}"
 
 
+def read_did_web_document(path: Path, subject: str) -> tuple[list[KeyRecord], tuple[int, str] | None]:
+    """The keys (revocations kept) and anchoring account of the did.json already at ``path``, as
+    :func:`did_web_document` takes them, so a rotation rewrites it with a key added; ``([], None)``
+    if there is none. BadInput naming the file for one credreg did not write (or cannot read).
+    """
+    if not path.exists():
+        return [], None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        methods = document["verificationMethod"]
+        if document["id"] != subject or not isinstance(methods, list):
+            raise ValueError
+    except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError):
+        raise BadInput(f"{path}: exists but is not the DID document of {subject}; "
+                       "move it away or fix it, then run keygen again") from None
+    records, anchoring = [], None
+    for method in methods:
+        kind = method.get("type") if isinstance(method, dict) else None
+        if kind == "Multikey" and isinstance(method.get("publicKeyMultibase"), str):
+            revoked = method.get("revoked")
+            try:
+                moment = datetime.fromisoformat(revoked.replace("Z", "+00:00")) if revoked else None
+            except (AttributeError, ValueError):
+                raise BadInput(f"{path}: {method.get('id')}: bad revoked time {revoked!r}") from None
+            records.append(KeyRecord(method["publicKeyMultibase"], revoked=moment))
+        elif kind == "EcdsaSecp256k1RecoveryMethod2020" and \
+                str(method.get("id", "")).endswith(f"#{BLOCKCHAIN_ACCOUNT_FRAGMENT}"):
+            namespace, _, rest = str(method.get("blockchainAccountId", "")).partition(":")
+            chain, _, address = rest.partition(":")
+            if namespace != "eip155" or not chain.isdigit():
+                raise BadInput(f"{path}: bad blockchainAccountId {method.get('blockchainAccountId')!r}")
+            anchoring = (int(chain), address)
+        else:
+            # Rewriting the document would drop it: better to stop than lose what the issuer added.
+            raise BadInput(f"{path}: verification method {method.get('id') if kind else method!r} "
+                           "is not one credreg writes; add the new key by hand")
+    return records, anchoring
+
+
 def write_did_document(folder: Path, document: dict) -> Path:
     """Write a did:web ``document`` under the public ``folder`` where its DID says (atomically)."""
     target = parse_did_web(document.get("id")).document_path(folder)
