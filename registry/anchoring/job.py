@@ -21,15 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import rfc8785
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from registry.anchoring._crashpoints import checkpoint
-from registry.anchoring.writer import WriteSpec, write_parallel
+from registry.anchoring.writer import ChainedProof, WriteSpec, write_parallel
 from registry.chain.client import (Fees, IssuerRecord, RegistryClient, build_transaction, fees as current_fees,
                                    guarded)
 from registry.errors import BadInput, ChainError
+from registry.identity.did import blockchain_account_id
 from registry.merkle.tree import MerkleTree, build_tree
 from registry.store import Batch, Store
 
@@ -359,13 +361,17 @@ class AnchorJob:
             raise ChainError(f"batch {batch.root}: the stored leaves give root {tree.root_hex}; store damaged?")
         out = Path(batch.out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        anchor = json.dumps({"chainId": batch.chain_id, "registry": batch.registry,
-                             "transactionHash": batch.tx_hash, "blockNumber": batch.block_number},
-                            separators=(",", ":"))
+        anchor = {"chainId": batch.chain_id, "registry": batch.registry,
+                  "transactionHash": batch.tx_hash, "blockNumber": batch.block_number}
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(batch.anchored_at))
         head = (f'{{"type":"{PROOF_TYPE}","created":"{created}","proofPurpose":"assertionMethod",'
-                f'"merkleRoot":"{batch.root}","anchor":{anchor},')
-        spec = WriteSpec(self.store.engine.url.render_as_string(hide_password=False), batch.id, str(out), head)
+                f'"merkleRoot":"{batch.root}","anchor":{json.dumps(anchor, separators=(",", ":"))},')
+        # Format 2 (signed credentials): the receipt's members in RFC 8785 order, up to the path.
+        receipt_head = f'{{"anchor":{rfc8785.dumps(anchor).decode()},"merkleRoot":"{batch.root}","path":'
+        chained = ChainedProof(created, f"did:pkh:{blockchain_account_id(batch.chain_id, batch.signer)}"
+                               "#blockchainAccountId", receipt_head)
+        spec = WriteSpec(self.store.engine.url.render_as_string(hide_password=False), batch.id, str(out), head,
+                         chained)
         workers = self.options.workers if batch.leaf_count >= _PARALLEL_FILES else 1
         write_parallel(spec, tree, batch.leaf_count, workers, self.say)
         self.store.finish_batch(batch.id, batch.leaf_count)

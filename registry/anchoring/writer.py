@@ -7,6 +7,7 @@ processes that share the tree copy-on-write.
 
 from __future__ import annotations
 
+import base64
 import multiprocessing
 import re
 from collections.abc import Callable
@@ -31,19 +32,47 @@ def credential_file_name(credential_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class ChainedProof:
+    """The parts of a format-2 anchor proof that all of a batch's credentials share.
+
+    Everything is RFC 8785 text already (keys in order, no spaces), so each file's proof is the
+    batch's parts with its own ``previousProof``, path and ``targetHash`` put in.
+    """
+
+    created: str
+    verification_method: str
+    receipt_head: str  # '{"anchor":{…},"merkleRoot":"…","path":'
+
+
+@dataclass(frozen=True)
 class WriteSpec:
     """What a writer process needs to write its range of a batch."""
-
 
     store_url: str
     batch_id: int
     out_dir: str
-    proof_head: str
+    proof_head: str  # format 1: the proof object's text up to its per-leaf members
+    chained: ChainedProof | None = None  # format 2
+
+
+def _chained_proof(parts: ChainedProof, signature_id: str, target: str, path: str) -> str:
+    """The ``credreg-merkle-2026`` proof of one leaf, as RFC 8785 text."""
+    # The tree renders paths as json.dumps does ('{"left": "…"}, {…}'); RFC 8785 has no spaces,
+    # and hex digests hold neither pattern.
+    compact = path.replace('": "', '":"').replace("}, {", "},{")
+    receipt = f'{parts.receipt_head}{compact},"targetHash":"{target}"}}'.encode()
+    value = base64.urlsafe_b64encode(receipt).rstrip(b"=").decode()
+    return (f'{{"created":"{parts.created}","cryptosuite":"credreg-merkle-2026",'
+            f'"previousProof":"{signature_id}","proofPurpose":"assertionMethod","proofValue":"u{value}",'
+            f'"type":"DataIntegrityProof","verificationMethod":"{parts.verification_method}"}}')
 
 
 def write_range(spec: WriteSpec, tree: MerkleTree, start: int, stop: int,
                  say: Callable[[str], None] | None) -> None:
-    """Write the files of leaves [start, stop): canonical document + proof, each file atomically."""
+    """Write the files of leaves [start, stop): document + proof, each file atomically.
+
+    A signed credential (format 2) is stored ending in its ``"proof":[<signature>]}``: the anchor
+    proof joins that list. An unsigned one (format 1) gets its single proof object appended."""
     from sqlalchemy import create_engine
 
     store = Store(create_engine(spec.store_url))
@@ -53,11 +82,17 @@ def write_range(spec: WriteSpec, tree: MerkleTree, start: int, stop: int,
     rows = store.batch_documents(spec.batch_id, start, stop)
     with AtomicDirectory(spec.out_dir) as out:
         # The store yields leaves in order, as the tree hands out their paths.
-        for n, ((leaf, cid, target, doc), path) in enumerate(zip(rows, tree.proofs_json(start, stop))):
+        for n, ((leaf, cid, target, doc, signature_id), path) in enumerate(zip(rows, tree.proofs_json(start, stop))):
             if leaf != start + n:
                 break
-            out.write(credential_file_name(cid),
-                      f'{doc[:-1]},"proof":{head}"targetHash":"{target}","path":{path}}}}}\n'.encode())
+            if signature_id is None:
+                text = f'{doc[:-1]},"proof":{head}"targetHash":"{target}","path":{path}}}}}\n'
+            elif spec.chained is None or not doc.endswith("}]}"):
+                raise CredregError(f"batch {spec.batch_id}: credential {cid} is signed but its stored text "
+                                   "does not end with its signature proof; store damaged?")
+            else:
+                text = f'{doc[:-2]},{_chained_proof(spec.chained, signature_id, target, path)}]}}\n'
+            out.write(credential_file_name(cid), text.encode())
             written = n + 1
             if n == (stop - start) // 2:
                 checkpoint("writing")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import sys
+import time
 from pathlib import Path
 
 from registry.cli import output
@@ -35,6 +37,8 @@ def cmd_issue(ctx: Context) -> int:
         raise ConfigError("give either FILE|DIR arguments or --roster/--achievement, not both")
     if not args.roster and not args.paths:
         raise ConfigError("nothing to issue: give FILE|DIR arguments or --roster CSV --achievement JSON")
+    if args.unsigned and args.signing_key:
+        raise ConfigError("--unsigned and --signing-key contradict each other")
     # Read and validate everything before touching the chain or the store: all or nothing.
     if args.roster:
         docs = [(f"{args.roster}:row {i + 1}", d) for i, d in
@@ -43,19 +47,61 @@ def cmd_issue(ctx: Context) -> int:
         docs = [(str(path), d) for path, d in credentials.load_paths(args.paths)]
     registry = ctx.registry()
     issuer = _issuer_of_signer(registry, ctx.signer())
-    items = []
-    for source, doc in docs:
-        prepared = credentials.prepare(doc, issuer.did, issuer.name, source)
-        text = credentials.canonical_bytes(prepared)
-        items.append(NewCredential(prepared["id"], hashlib.sha256(text).hexdigest(), issuer.did,
-                                   text.decode(), source))
+    prepared = [(source, credentials.prepare(doc, issuer.did, issuer.name, source)) for source, doc in docs]
+    if args.unsigned:
+        print("credreg issue --unsigned: writing format 1 (no issuer signature), which only credreg's "
+              "verifier checks; it is kept for a transition and will go", file=sys.stderr)
+        items = []
+        for source, doc in prepared:
+            text = credentials.canonical_bytes(doc)
+            items.append(NewCredential(doc["id"], hashlib.sha256(text).hexdigest(), issuer.did, text.decode(), source))
+        method = None
+    else:
+        items, method = _signed(ctx, issuer, prepared)
     ctx.store().enqueue(items)
-    ctx.emit({"queued": len(items), "issuer": issuer._asdict(),
-              "credentials": [{"id": i.credential_id, "targetHash": i.target_hash, "source": i.source}
-                              for i in items]},
-             f"queued {len(items):,} credential{'s' if len(items) != 1 else ''} for {issuer.name} ({issuer.did}); "
-             f"run `credreg anchor` to anchor them")
+    ctx.emit({"queued": len(items), "issuer": issuer._asdict(), "signed": method is not None,
+              "verificationMethod": method,
+              "credentials": [{"id": i.credential_id, "targetHash": i.target_hash, "source": i.source,
+                               "signature": i.signature_id} for i in items]},
+             f"queued {len(items):,} credential{'s' if len(items) != 1 else ''} for {issuer.name} ({issuer.did})"
+             f"{', signed by ' + method if method else ', unsigned'}; run `credreg anchor` to anchor them")
     return ExitCode.OK
+
+
+def _signed(ctx: Context, issuer, prepared: list[tuple[str, dict]]):
+    """The credentials signed with the issuer's Ed25519 key, as queue items, and the key's DID URL."""
+    from datetime import UTC, datetime
+
+    from registry.credentials._forked_signing import secure_all
+    from registry.identity import issuer_key, keys
+    from registry.store import NewCredential
+
+    found = issuer_key.find(ctx.home, issuer.did, Path(ctx.args.signing_key) if ctx.args.signing_key else None)
+    key = keys.load(found.keystore, _keystore_password(ctx, found.keystore))
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = time.perf_counter()
+    say = (lambda line: print(line, file=sys.stderr, flush=True)) if len(prepared) >= 10_000 else None
+    if say:
+        say(f"signing {len(prepared):,} credentials with {found.verification_method}")
+    secured = secure_all([doc for _, doc in prepared], key, found.verification_method, created,
+                         workers=ctx.args.workers, say=say)
+    if say:
+        elapsed = time.perf_counter() - started
+        say(f"signed {len(secured):,} credentials in {elapsed:.1f} s ({len(secured) / elapsed:,.0f}/s); queueing")
+    items = [NewCredential(s.credential_id, s.target_hash, issuer.did, s.text, source, s.signature_id)
+             for (source, _), s in zip(prepared, secured, strict=True)]
+    return items, found.verification_method
+
+
+def _keystore_password(ctx: Context, path: Path) -> str:
+    secret = ctx.settings.keystore_password
+    if secret is not None:
+        return secret.get_secret_value()
+    if not sys.stdin.isatty():
+        raise ConfigError(f"no password for the signing keystore {path}: set CREDREG_KEYSTORE_PASSWORD")
+    from getpass import getpass
+
+    return getpass(f"password for {path}: ")
 
 
 def cmd_anchor(ctx: Context) -> int:

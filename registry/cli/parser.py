@@ -131,16 +131,27 @@ def _issuer(sub) -> None:
 
 @command
 def _issue_cmd(sub) -> None:
-    p = _add(sub, "issue", cmd_issue, "validate and queue Open Badges 3.0 credentials",
-             "Validate Open Badges 3.0 credentials and queue them for the next `credreg anchor`.\n"
-             "Each gets a random urn:uuid id if it has none, and the signer's issuer (DID, name) from\n"
-             "the chain. All or nothing: one bad file and nothing is queued.\n\n"
+    p = _add(sub, "issue", cmd_issue, "validate, sign and queue Open Badges 3.0 credentials",
+             "Validate Open Badges 3.0 credentials, sign them and queue them for the next `credreg anchor`.\n"
+             "Each gets a random urn:uuid id if it has none, the signer's issuer (DID, name) from the\n"
+             "chain, the 1EdTech JSON Schema as credentialSchema, and the issuer's eddsa-rdfc-2022\n"
+             "Data Integrity signature, which every Open Badges 3.0 verifier checks. The signing key is\n"
+             "the one the issuer's DID lists (did:key: the key it is made of; did:web: the newest key\n"
+             "of its did.json not revoked), found in $CREDREG_HOME/keys (made by `credreg issuer\n"
+             "keygen`) and unlocked with CREDREG_KEYSTORE_PASSWORD. All or nothing: one bad file and\n"
+             "nothing is queued.\n\n"
              "examples:\n  credreg issue examples/credentials/\n"
              "  credreg issue --roster examples/roster.csv --achievement examples/achievement.json")
     p.add_argument("paths", nargs="*", metavar="FILE|DIR", help="credential files, or folders of *.json")
     p.add_argument("--roster", help="CSV of learners (name, email or id, optional validFrom/validUntil)")
     p.add_argument("--achievement", help="JSON of the Achievement every roster row earns")
     p.add_argument("--valid-from", help="validFrom for roster rows without one (default: now)")
+    p.add_argument("--signing-key", metavar="FILE",
+                   help="the Ed25519 keystore to sign with (default: found in $CREDREG_HOME/keys by the issuer's DID)")
+    p.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="processes that sign (default: one per core; used from 2,000 credentials)")
+    p.add_argument("--unsigned", action="store_true",
+                   help="deprecated: queue without a signature (format 1, checked by credreg's verifier only)")
 
 
 def _number(kind: type, low: float, high: float | None = None, what: str = "a number", bound: str | None = None):

@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyld import jsonld
 
+from registry.credentials._jsonld_memo import MemoProcessor, canonical_proof_configuration
 from registry.errors import BadInput
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -55,14 +56,18 @@ def document_loader(url: str, options: dict | None = None) -> dict:
     if url not in CONTEXTS:
         raise BadInput(f"unknown JSON-LD context {url}: credreg reads only the contexts it ships "
                        f"({', '.join(CONTEXTS)})")
-    # A copy: pyld must not be able to change the cached context.
-    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context(url))}
+    # A copy: pyld must not be able to change the cached context. The tag lets pyld keep its
+    # resolved form for the next document (these files never change while credreg runs).
+    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(_context(url)), "tag": "static"}
+
+
+_PROCESSOR = MemoProcessor()  # pyld, with processed contexts remembered: see _jsonld_memo
 
 
 def canonicalize(document: dict) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD ``document``, with the shipped contexts only."""
     try:
-        return jsonld.normalize(document, {**_NORMALIZE, "documentLoader": document_loader})
+        return _PROCESSOR.normalize(document, {**_NORMALIZE, "documentLoader": document_loader})
     except jsonld.JsonLdError as exc:
         chain = _causes(exc)
         for cause in chain:
@@ -97,7 +102,7 @@ def proof_configuration(document: dict, options: dict) -> dict:
 def hash_data(document: dict, config: dict) -> bytes:
     """``sha256(canonical proof configuration) + sha256(canonical document)``: what is signed."""
     unsecured = {k: v for k, v in document.items() if k != "proof"}
-    return (hashlib.sha256(canonicalize(config).encode("utf-8")).digest()
+    return (hashlib.sha256(canonical_proof_configuration(config, canonicalize).encode("utf-8")).digest()
             + hashlib.sha256(canonicalize(unsecured).encode("utf-8")).digest())
 
 

@@ -88,7 +88,7 @@ class Store:
         return _batches.leaf_hashes(self.engine, batch_id)
 
     def batch_documents(self, batch_id: int, start: int = 0, stop: int | None = None,
-                        chunk: int = 20_000) -> Iterator[tuple[int, str, str, str]]:
+                        chunk: int = 20_000) -> Iterator[tuple[int, str, str, str, str | None]]:
         return _batches.batch_documents(self.engine, batch_id, start, stop, chunk)
 
     def counts(self) -> dict[str, int]:

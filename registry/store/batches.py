@@ -156,14 +156,14 @@ def leaf_hashes(engine: Engine, batch_id: int) -> list[str]:
 
 
 def batch_documents(engine: Engine, batch_id: int, start: int = 0, stop: int | None = None,
-                    chunk: int = 20_000) -> Iterator[tuple[int, str, str, str]]:
-    """(leaf index, credential id, target hash, canonical document) in leaf order, in chunks."""
+                    chunk: int = 20_000) -> Iterator[tuple[int, str, str, str, str | None]]:
+    """(leaf index, credential id, target hash, document, signature id) in leaf order, in chunks."""
     stop = stop if stop is not None else 2**62
     with engine.connect() as conn:
         while start < stop:
             rows = conn.execute(
                 select(credentials.c.leaf_index, credentials.c.credential_id, credentials.c.target_hash,
-                       documents.c.document)
+                       documents.c.document, documents.c.signature_id)
                 .join_from(credentials, documents, documents.c.credential_id == credentials.c.credential_id)
                 .where(credentials.c.batch_id == batch_id, credentials.c.leaf_index >= start,
                        credentials.c.leaf_index < min(stop, start + chunk))

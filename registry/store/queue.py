@@ -16,13 +16,15 @@ from registry.store.schema import credentials, documents
 
 
 class NewCredential(NamedTuple):
-    """A prepared credential ready to queue: ``document`` is its RFC 8785 canonical text."""
+    """A prepared credential ready to queue: ``document`` is its text as the store keeps it
+    (``schema.documents`` says how), ``signature_id`` the id of its signature proof, if signed."""
 
     credential_id: str
     target_hash: str
     issuer_did: str
     document: str
     source: str | None
+    signature_id: str | None = None
 
 
 def enqueue(engine: Engine, items: Sequence[NewCredential]) -> int:
@@ -30,7 +32,8 @@ def enqueue(engine: Engine, items: Sequence[NewCredential]) -> int:
     stamp = now()
     rows = [{"credential_id": i.credential_id, "target_hash": i.target_hash, "issuer_did": i.issuer_did,
              "source": i.source, "queued_at": stamp, "state": "queued"} for i in items]
-    docs = [{"credential_id": i.credential_id, "document": i.document} for i in items]
+    docs = [{"credential_id": i.credential_id, "document": i.document, "signature_id": i.signature_id}
+            for i in items]
     try:
         with engine.begin() as conn:
             for start in range(0, len(rows), CHUNK):

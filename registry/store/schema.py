@@ -29,13 +29,17 @@ credentials = Table(
           sqlite_where=text("batch_id IS NOT NULL"), postgresql_where=text("batch_id IS NOT NULL")),
 )
 
-# The canonical (RFC 8785) text of each credential, without proof, so targetHash =
-# sha256(document) by construction. Kept apart from `credentials` so that batching a million
+# The text of each credential as queued. Unsigned (format 1, signature_id NULL): the RFC 8785
+# canonical text without proof, so targetHash = sha256(document). Signed (format 2): the canonical
+# text of the credential without proof, then `"proof":[<the signature>]` as its last member
+# (targetHash is over the RFC 8785 form of the same JSON), so the job appends the anchor proof
+# to the list without parsing. Kept apart from `credentials` so that batching a million
 # credentials rewrites narrow rows, not a million documents (migration 0002).
 documents = Table(
     "documents", metadata,
     Column("credential_id", String, primary_key=True),
     Column("document", Text, nullable=False),
+    Column("signature_id", String),  # the signature proof's id (migration 0004)
 )
 
 # A batch moves built -> sent -> mined -> confirmed -> written, or to failed (its credentials go

@@ -124,9 +124,9 @@ def test_queue_batches_and_release_on_postgresql(pg_url, tmp_path, dev_accounts)
     batch = store.create_batch([r for r, _ in rows], "aa" * 32, issuer_did=academy.did,
                                signer="0x" + "1" * 40, chain_id=1, registry="0x" + "2" * 40,
                                out_dir=str(tmp_path))
-    assert [(leaf, cid) for leaf, cid, _, _ in store.batch_documents(batch.id)] == [
+    assert [(leaf, cid) for leaf, cid, *_ in store.batch_documents(batch.id)] == [
         (i, c.credential_id) for i, c in enumerate(mine)]
-    assert [doc for *_, doc in store.batch_documents(batch.id, 2, 4)] == [c.document for c in mine[2:4]]
+    assert [row[3] for row in store.batch_documents(batch.id, 2, 4)] == [c.document for c in mine[2:4]]
 
     # Consecutive ids: the leaf is the offset from the first.
     rows = store.queued_hashes(other.did, 100)

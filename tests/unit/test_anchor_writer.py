@@ -35,7 +35,7 @@ def _batch(tmp_path, count):
 def test_each_file_holds_its_own_leafs_path(tmp_path, count, workers):
     store, tree, spec = _batch(tmp_path, count)
     writer.write_parallel(spec, tree, count, workers, lambda message: None)
-    for leaf, cid, target, _ in store.batch_documents(spec.batch_id):
+    for leaf, cid, target, *_ in store.batch_documents(spec.batch_id):
         doc = json.loads((tmp_path / "out" / writer.credential_file_name(cid)).read_text())
         assert doc["n"] == leaf and doc["proof"]["targetHash"] == target
         assert doc["proof"]["path"] == tree.proof(leaf)

@@ -106,6 +106,41 @@ def test_the_queue_and_the_batch_are_read_through_their_partial_indexes(tmp_path
             assert f"INDEX {index} " in plan, plan
 
 
+def _enqueue_at_0002(engine, items):
+    """Queue as the code of revision 0002 did (its documents table has no signature_id)."""
+    with engine.begin() as conn:
+        for i in items:
+            conn.execute(text("INSERT INTO credentials (credential_id, target_hash, issuer_did, source, queued_at, "
+                              "state) VALUES (:c, :h, :d, :s, '2026-01-01T00:00:00Z', 'queued')"),
+                         {"c": i.credential_id, "h": i.target_hash, "d": i.issuer_did, "s": i.source})
+            conn.execute(text("INSERT INTO documents (credential_id, document) VALUES (:c, :t)"),
+                         {"c": i.credential_id, "t": i.document})
+
+
+def test_migration_0004_keeps_unsigned_documents_unsigned(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    import registry.store as store_module
+
+    url = f"sqlite:///{tmp_path / 'credreg.db'}"
+    config = Config()
+    config.set_main_option("script_location", str(store_module._MIGRATIONS))
+    with create_engine(url).begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+    _enqueue_at_0002(create_engine(url), _items(2))
+    store = Store.open(tmp_path, url)  # upgrades to 0004
+    rows = store.queued_hashes("did:web:a", 10)
+    batch = store.create_batch([r for r, _ in rows], "ab" * 32, issuer_did="did:web:a", signer="0x" + "1" * 40,
+                               chain_id=1, registry="0x" + "2" * 40, out_dir=str(tmp_path))
+    assert [(d[3], d[4]) for d in store.batch_documents(batch.id)] == [('{"n":0}', None), ('{"n":1}', None)]
+    store.enqueue([NewCredential("urn:uuid:signed", "ff" * 32, "did:web:a", '{"proof":[]}', "s.json", "urn:uuid:sig")])
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT signature_id FROM documents WHERE credential_id = 'urn:uuid:signed'")
+                            ).scalar() == "urn:uuid:sig"
+
+
 def test_migration_0003_keeps_queued_and_batched_credentials_findable(tmp_path):
     from alembic import command
     from alembic.config import Config
@@ -119,7 +154,7 @@ def test_migration_0003_keeps_queued_and_batched_credentials_findable(tmp_path):
         config.attributes["connection"] = conn
         command.upgrade(config, "0002")
     old = Store(create_engine(url))
-    old.enqueue(_items(5))
+    _enqueue_at_0002(old.engine, _items(5))
     rows = old.queued_hashes("did:web:a", 3)
     batch = old.create_batch([r for r, _ in rows], "aa" * 32, issuer_did="did:web:a", signer="0x" + "1" * 40,
                              chain_id=1, registry="0x" + "2" * 40, out_dir=str(tmp_path))
