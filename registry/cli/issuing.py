@@ -131,17 +131,20 @@ def _revocation_target(ctx: Context, registry, store, target: str) -> tuple[str,
 
     path = Path(target)
     if path.is_file():
+        from registry.credentials.proofs import read_receipt
+
         doc = credentials.load_file(path)
-        proof = doc.get("proof")
-        if not isinstance(proof, dict) or not isinstance(proof.get("merkleRoot"), str):
-            raise BadInput(f"{path}: no credreg proof (proof.merkleRoot) in this credential")
-        root = proof["merkleRoot"].lower().removeprefix("0x")
+        receipt, computed = read_receipt(doc, str(path))
+        root = receipt.get("merkleRoot")
+        if not isinstance(root, str) or len(root.lower().removeprefix("0x")) != 64:
+            raise BadInput(f"{path}: the proof's merkleRoot is not a 32-byte hex root")
+        root = root.lower().removeprefix("0x")
         info = registry.root_info(bytes.fromhex(root))
         if not info.anchored:
             raise BadInput(f"{path}: root {root} is not anchored on registry {registry.address}")
-        if not merkle.verify_path(credentials.target_hash(doc), proof.get("path", []), root):
+        if not merkle.verify_path(computed, receipt.get("path", []), root):
             raise BadInput(f"{path}: the proof's path does not lead from the document to root {root}")
-        return root, merkle.leaf_index(proof["path"], info.leaf_count)
+        return root, merkle.leaf_index(receipt["path"], info.leaf_count)
     found = store.find_credential(target)
     if found is None:
         raise BadInput(f"{target}: neither a file nor a credential id in the store ({ctx.home})")

@@ -82,6 +82,34 @@ def claimed_anchor(doc: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return anchor if isinstance(anchor, Mapping) else None
 
 
+def read_receipt(doc: Mapping[str, Any], source: str = "credential") -> tuple[Mapping[str, Any], bytes]:
+    """The Merkle receipt a credential carries, in either format, and the hash it must commit to
+    (computed here, never taken from the receipt); BadInput naming ``source`` when there is none.
+    A reading for tools (revoke, inspect); the verifier checks far more."""
+    from registry.credentials.canonical import target_hash
+
+    fmt = proof_format(doc)
+    if fmt == 1:
+        return doc["proof"], target_hash(doc)
+    if fmt == 2:
+        anchors = [p for p in doc["proof"] if isinstance(p, Mapping) and p.get("cryptosuite") == MERKLE_CRYPTOSUITE]
+        if len(anchors) != 1:
+            raise BadInput(f"{source}: {len(anchors)} {MERKLE_CRYPTOSUITE} proofs, not one: not anchored by credreg")
+        return decode_receipt(anchors[0].get("proofValue"), proof=f"{source}: proof"), format_2_target_hash(doc)
+    raise BadInput(f"{source}: no proof in this credential: not anchored yet")
+
+
+def anchor_proof(receipt: Mapping[str, Any], previous_proof: str, verification_method: str,
+                 created: str) -> dict[str, str]:
+    """The ``credreg-merkle-2026`` proof of format 2 for ``receipt``, chained to ``previous_proof``.
+
+    The anchoring job writes the same object as text, fast (``anchoring.writer``); this is its
+    plain form for tools and tests, and a test holds the two to the same bytes."""
+    return {"created": created, "cryptosuite": MERKLE_CRYPTOSUITE, "previousProof": previous_proof,
+            "proofPurpose": "assertionMethod", "proofValue": encode_receipt(receipt), "type": "DataIntegrityProof",
+            "verificationMethod": verification_method}
+
+
 def encode_receipt(receipt: Mapping[str, Any]) -> str:
     """The ``proofValue`` of a receipt: ``u`` + base64url, unpadded, of its RFC 8785 JSON."""
     return "u" + base64.urlsafe_b64encode(rfc8785.dumps(dict(receipt))).decode("ascii").rstrip("=")

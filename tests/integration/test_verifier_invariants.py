@@ -25,9 +25,12 @@ from verifier_helpers import (  # noqa: E402, F401 (service, world: fixtures)
     anchor_by_hand,
     build_world,
     cli_verify,
+    edit_receipt,
     failed_check,
+    forged_target,
     mine,
     prepared,
+    receipt,
     root_of,
     running_service,
     service,
@@ -35,15 +38,20 @@ from verifier_helpers import (  # noqa: E402, F401 (service, world: fixtures)
     synced,
     verify_http,
     wait_until,
-    world,
 )
 
-from registry import credentials  # noqa: E402
 from registry.chain.client import RegistryClient, connect  # noqa: E402
 from registry.dev.devchain import Anvil, dev_account, rpc  # noqa: E402
 
 CHECK_ORDER = ["format", "integrity", "inclusion", "anchor", "issuer", "revocation", "validity"]
 ZERO = "00" * 32
+
+
+@pytest.fixture(scope="module", params=[2, 1], ids=["format-2", "format-1"])
+def world(anvil, tmp_path_factory, request):
+    """Every invariant holds for credentials of both proof formats: format 2, what credreg
+    writes, and format 1, which holders keep for years (the same answers for both)."""
+    return build_world(anvil.url, tmp_path_factory.mktemp(f"world-{request.param}") / "home", fmt=request.param)
 
 
 @pytest.fixture(params=["service", "cli"])
@@ -83,7 +91,7 @@ def test_issued_credential_is_valid_with_its_issuer_and_anchor(verdict_of, world
     assert [c["name"] for c in verdict["checks"]] == CHECK_ORDER
     assert all(c["passed"] for c in verdict["checks"])
     assert verdict["issuer"] == {"id": world.academy.id, "name": ACADEMY[0], "did": ACADEMY[1]}
-    anchor = doc["proof"]["anchor"]
+    anchor = receipt(doc)["anchor"]
     assert verdict["anchor"]["chainId"] == world.chain_id
     assert verdict["anchor"]["registry"] == world.registry.address
     assert verdict["anchor"]["root"] == root_of(doc)
@@ -117,7 +125,7 @@ def test_tampered_field_fails_the_integrity_check(verdict_of, world, tampering):
 def test_supplied_target_hash_of_the_edited_document_fails_inclusion(verdict_of, world):
     doc = world.doc("sql")
     doc["credentialSubject"]["achievement"]["name"] = "Advanced SQL for Data Science"
-    doc["proof"]["targetHash"] = credentials.target_hash_hex(doc)  # what a forger would write
+    edit_receipt(doc, lambda r: r.update(targetHash=forged_target(doc)))  # what a forger would write
     verdict = verdict_of(doc)
     assert verdict["status"] == "invalid"
     assert failed_check(verdict) == "inclusion"
@@ -129,7 +137,7 @@ def test_proof_copied_from_another_credential_is_invalid(verdict_of, world):
     doc["proof"] = world.doc("web")["proof"]
     verdict = verdict_of(doc)
     assert (verdict["status"], failed_check(verdict)) == ("invalid", "integrity")
-    doc["proof"]["targetHash"] = credentials.target_hash_hex(doc)
+    edit_receipt(doc, lambda r: r.update(targetHash=forged_target(doc)))
     verdict = verdict_of(doc)
     assert (verdict["status"], failed_check(verdict)) == ("invalid", "inclusion")
 
@@ -170,7 +178,7 @@ PATH_EDITS: dict[str, Callable[[list], Any]] = {
 @pytest.mark.parametrize("path_edit", PATH_EDITS)
 def test_edited_path_is_invalid_never_valid(verdict_of, world, path_edit):
     doc = world.doc("sql")
-    doc["proof"]["path"] = PATH_EDITS[path_edit](doc["proof"]["path"])
+    edit_receipt(doc, lambda r: r.update(path=PATH_EDITS[path_edit](r["path"])))
     verdict = verdict_of(doc)
     assert verdict["status"] == "invalid"
     assert failed_check(verdict) in ("format", "inclusion", "revocation")
@@ -185,7 +193,7 @@ def forgery(world) -> tuple[RegistryClient, dict[str, Any]]:
     attacker = dev_account(4)
     fake, _ = RegistryClient.deploy(connect(world.url), attacker)
     fake.register_issuer(*ACADEMY, attacker.address, attacker)
-    docs, _ = anchor_by_hand(fake, attacker, [prepared(ACADEMY, name="Master of Surgery")])
+    docs, _ = anchor_by_hand(fake, attacker, [prepared(ACADEMY, name="Master of Surgery")], fmt=world.format)
     return fake, docs[0]
 
 
@@ -206,7 +214,7 @@ def test_credential_anchored_in_another_registry_is_invalid(verdict_of, world, f
 def test_forged_proof_naming_the_trusted_registry_is_invalid(verdict_of, world, forgery):
     _, doc = forgery
     doc = copy.deepcopy(doc)
-    doc["proof"]["anchor"]["registry"] = world.registry.address
+    edit_receipt(doc, lambda r: r["anchor"].update(registry=world.registry.address))
     verdict = verdict_of(doc)
     assert (verdict["status"], failed_check(verdict)) == ("invalid", "anchor")
     assert "not anchored" in verdict["checks"][-1]["detail"]
@@ -215,9 +223,11 @@ def test_forged_proof_naming_the_trusted_registry_is_invalid(verdict_of, world, 
 @pytest.mark.parametrize("chain_id", [1, 11155111, 31338, -31337, 0])
 def test_proof_naming_another_chain_is_invalid(verdict_of, world, chain_id):
     doc = world.doc("sql")
-    doc["proof"]["anchor"]["chainId"] = chain_id
+    edit_receipt(doc, lambda r: r["anchor"].update(chainId=chain_id))
     verdict = verdict_of(doc)
-    assert (verdict["status"], failed_check(verdict)) == ("invalid", "anchor")
+    # Format 2's anchor proof names the chain twice (its did:pkh key and the receipt): a receipt
+    # that contradicts its key is malformed before the chain is asked.
+    assert (verdict["status"], failed_check(verdict)) == ("invalid", "anchor" if world.format == 1 else "format")
 
 
 # ---------------------------------------------------------------------------- invariant 3: issuer, depth
@@ -233,7 +243,7 @@ def test_credential_of_a_suspended_issuer_is_not_valid(world, service, tmp_path)
     owner, key = world.owner, dev_account(3)
     suspended = ("Suspended Institute", "did:web:suspended.example")
     issuer_id, _ = world.registry.register_issuer(*suspended, key.address, owner)
-    (doc,), _ = anchor_by_hand(world.registry, key, [prepared(suspended)])
+    (doc,), _ = anchor_by_hand(world.registry, key, [prepared(suspended)], fmt=world.format)
     synced(service, world)
     assert verify_http(service, doc)[1]["status"] == "valid"
     world.registry.transact("setIssuerSuspended", [issuer_id, True], owner)
@@ -300,15 +310,25 @@ def test_credential_under_a_revoked_root_is_revoked(verdict_of, world, label):
 
 
 def _proof_edit(edit: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], None]:
-    return lambda doc: edit(doc["proof"])
+    return lambda doc: edit_receipt(doc, edit)
 
 
 def _path_edit(edit: Callable[[list], list]) -> Callable[[dict[str, Any]], None]:
-    return lambda doc: doc["proof"].__setitem__("path", edit(doc["proof"]["path"]))
+    return lambda doc: edit_receipt(doc, lambda r: r.__setitem__("path", edit(r["path"])))
 
 
 def _one_leaf_batch(doc: dict[str, Any]) -> None:
-    doc["proof"].update(path=[], merkleRoot=doc["proof"]["targetHash"])
+    edit_receipt(doc, lambda r: r.update(path=[], merkleRoot=r["targetHash"]))
+
+
+def _proof_type_changed(doc: dict[str, Any]) -> None:
+    # Format 1 names its proof by type; format 2's anchor is named by its cryptosuite.
+    if isinstance(doc["proof"], dict):
+        doc["proof"]["type"] = "MerkleProof2019"
+    else:
+        for proof in doc["proof"]:
+            if proof.get("cryptosuite") == "credreg-merkle-2026":
+                proof["cryptosuite"] = "merkle-2019"
 
 
 REVOKED_PROOF_EDITS: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -329,7 +349,7 @@ REVOKED_PROOF_EDITS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "no transaction": _proof_edit(lambda p: p["anchor"].pop("transactionHash")),
     "registry in lower case": _proof_edit(
         lambda p: p["anchor"].update(registry=p["anchor"]["registry"].lower())),
-    "proof type changed": _proof_edit(lambda p: p.update(type="MerkleProof2019")),
+    "proof type changed": _proof_type_changed,
 }
 
 
@@ -344,8 +364,8 @@ def test_revoked_credential_with_another_batchs_transaction_is_still_revoked(ver
     # `credreg verify` looks the root up through the transaction the proof names: naming another
     # batch's transaction must not hide the revocation.
     doc = world.doc("revoked")
-    other = world.docs["cross-issuer"]["proof"]["anchor"]
-    doc["proof"]["anchor"]["transactionHash"] = other["transactionHash"]
+    other = receipt(world.docs["cross-issuer"])["anchor"]
+    edit_receipt(doc, lambda r: r["anchor"].update(transactionHash=other["transactionHash"]))
     verdict = verdict_of(doc)
     assert (verdict["status"], failed_check(verdict)) == ("revoked", "revocation")
 
@@ -398,7 +418,7 @@ def test_deeply_nested_document_gets_an_answer_not_a_server_error(world, service
 
 def test_stopped_node_makes_verdicts_unverifiable_never_valid(tmp_path):
     with Anvil() as node:
-        small = build_world(node.url, tmp_path / "home", full=False)
+        small = build_world(node.url, tmp_path / "home", full=False)  # format 2
         doc = small.doc("sql")
         with running_service(small, tmp_path / "service", max_staleness_seconds=2) as client:
             synced(client, small)

@@ -7,6 +7,12 @@ College", key dev 2). A's credentials are queued and anchored with the real `cre
 wrote. A few roots that the issuer's tools refuse to build (one anchored by B for a credential
 naming A, an attacker's forgery) are anchored by hand here, with proofs of the same format.
 
+A world holds credentials of one proof format (ARCHITECTURE.md): format 2, signed by A's
+Ed25519 key (made by `credreg issuer keygen --did-web academy.example`) and anchored by a chained
+proof, unless built with ``fmt=1`` (`credreg issue --unsigned`, the first format, which holders
+keep). :func:`receipt` and :func:`edit_receipt` reach the Merkle receipt in either format, so a
+test edits "the proof's path" or "the anchor's chain id" the same way for both.
+
 The batches, leaf positions and labels of ``World.docs``:
 
     batch 1 (7 leaves, file order): sql, web, first-aid, expired, future, revoked, revoked-last
@@ -35,6 +41,9 @@ from fastapi.testclient import TestClient
 
 from registry import credentials
 from registry.anchoring import PROOF_TYPE, credential_file_name
+from registry.credentials import proofs, securing
+from registry.identity import did as dids
+from registry.identity.keys import SigningKey
 from registry.chain.client import RegistryClient, connect
 from registry.dev.devchain import dev_account, rpc
 from registry.merkle.tree import MerkleTree, build_tree
@@ -44,6 +53,10 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "credentials"
 DEAD_RPC = "http://127.0.0.1:9"  # the discard port: nothing answers JSON-RPC there
 STATUSES = ("valid", "invalid", "revoked", "expired", "unverifiable")
+KEYSTORE_PASSWORD = "world-signing-key"
+# Signs what the tests anchor by hand (format 2): credreg's verifier checks the anchor, which
+# commits to this signature, not the signature itself (the standard verifiers do that).
+HAND_KEY = SigningKey.generate()
 
 ACADEMY = ("Example Academy", "did:web:academy.example")
 COLLEGE = ("Other College", "did:web:college.example")
@@ -66,6 +79,7 @@ class World:
     academy: Issuer
     college: Issuer | None = None
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    format: int = 2
 
     @property
     def w3(self):
@@ -81,13 +95,14 @@ class World:
 
     def anchor_fresh(self, name: str) -> dict[str, Any]:
         """A new credential of A's, anchored now in a batch of its own; with its proof."""
-        (doc,), _ = anchor_by_hand(self.registry, self.academy.account, [prepared(ACADEMY, name=name)])
+        (doc,), _ = anchor_by_hand(self.registry, self.academy.account, [prepared(ACADEMY, name=name)],
+                                   fmt=self.format)
         return doc
 
     def env(self, account: LocalAccount | None = None) -> dict[str, str]:
         """The environment `credreg` runs with (signing as issuer A unless told otherwise)."""
         return {"CREDREG_RPC_URL": self.url, "CREDREG_HOME": str(self.home),
-                "CREDREG_REGISTRY": self.registry.address,
+                "CREDREG_REGISTRY": self.registry.address, "CREDREG_KEYSTORE_PASSWORD": KEYSTORE_PASSWORD,
                 "CREDREG_PRIVATE_KEY": key_hex(account or self.academy.account)}
 
 
@@ -187,17 +202,68 @@ def with_proof(doc: dict[str, Any], tree: MerkleTree, index: int, chain_id: int,
     return out
 
 
-def anchor_by_hand(client: RegistryClient, signer: LocalAccount, docs: list[dict[str, Any]]
+def anchor_by_hand(client: RegistryClient, signer: LocalAccount, docs: list[dict[str, Any]], fmt: int = 2,
                    ) -> tuple[list[dict[str, Any]], Any]:
-    """Anchor ``docs`` as one batch with ``signer``'s key; the docs with proofs, and the receipt."""
-    tree = build_tree([credentials.target_hash(d) for d in docs])
+    """Anchor ``docs`` as one batch with ``signer``'s key; the docs with proofs, and the receipt.
+
+    Format 2: each doc is signed with :data:`HAND_KEY` under its issuer's DID first, and gets the
+    anchor proof chained to that signature, as `credreg issue` and `credreg anchor` make them."""
+    if fmt == 1:
+        tree = build_tree([credentials.target_hash(d) for d in docs])
+        receipt = client.transact("anchorRoot", [tree.root, len(docs)], signer)
+        proven = [with_proof(d, tree, i, client.chain_id, client.address, receipt) for i, d in enumerate(docs)]
+        return proven, receipt
+    signed = []
+    for doc in docs:
+        issuer = doc["issuer"]["id"]
+        method = dids.verification_method_id(issuer, HAND_KEY.public_multibase)
+        signed.append(securing.secure(doc, HAND_KEY, method, "2026-01-01T00:00:00Z"))
+    tree = build_tree([bytes.fromhex(s.target_hash) for s in signed])
     receipt = client.transact("anchorRoot", [tree.root, len(docs)], signer)
-    proven = [with_proof(d, tree, i, client.chain_id, client.address, receipt) for i, d in enumerate(docs)]
+    anchor = {"chainId": client.chain_id, "registry": client.address,
+              "transactionHash": "0x" + bytes(receipt["transactionHash"]).hex(), "blockNumber": receipt["blockNumber"]}
+    method = f"did:pkh:{dids.blockchain_account_id(client.chain_id, signer.address)}#blockchainAccountId"
+    proven = []
+    for i, s in enumerate(signed):
+        doc = s.document()
+        chained = {"targetHash": s.target_hash, "merkleRoot": tree.root_hex, "path": tree.proof(i), "anchor": anchor}
+        doc["proof"].append(proofs.anchor_proof(chained, s.signature_id, method, "2026-01-01T00:00:00Z"))
+        proven.append(doc)
     return proven, receipt
 
 
+def _anchor_proof(doc: dict[str, Any]) -> dict[str, Any]:
+    (anchor,) = [p for p in doc["proof"] if p.get("cryptosuite") == proofs.MERKLE_CRYPTOSUITE]
+    return anchor
+
+
+def receipt(doc: dict[str, Any]) -> dict[str, Any]:
+    """The Merkle receipt of ``doc``: format 1's proof object itself, or format 2's decoded copy."""
+    if isinstance(doc["proof"], dict):
+        return doc["proof"]
+    return proofs.decode_receipt(_anchor_proof(doc)["proofValue"])
+
+
+def edit_receipt(doc: dict[str, Any], edit: Callable[[dict[str, Any]], Any]) -> None:
+    """Apply ``edit`` to the receipt in ``doc`` (format 2: decoded, edited, encoded again)."""
+    if isinstance(doc["proof"], dict):
+        edit(doc["proof"])
+        return
+    anchor = _anchor_proof(doc)
+    decoded = proofs.decode_receipt(anchor["proofValue"])
+    edit(decoded)
+    anchor["proofValue"] = proofs.encode_receipt(decoded)
+
+
+def forged_target(doc: dict[str, Any]) -> str:
+    """The targetHash a forger would write for ``doc`` as it now is, in its format."""
+    if isinstance(doc["proof"], dict):
+        return credentials.target_hash_hex(doc)
+    return proofs.format_2_target_hash(doc).hex()
+
+
 def root_of(doc: dict[str, Any]) -> str:
-    return doc["proof"]["merkleRoot"]
+    return receipt(doc)["merkleRoot"]
 
 
 DELETE = object()
@@ -222,21 +288,23 @@ def _issue_and_anchor(world: World, sources: list[tuple[str, dict[str, Any]]], f
     folder.mkdir(parents=True)
     for n, (label, doc) in enumerate(sources):
         (folder / f"{n:02d}-{label}.json").write_text(json.dumps(doc))
-    cli_ok(world.env(), "issue", str(folder))
+    cli_ok(world.env(), "issue", str(folder), *(["--unsigned"] if world.format == 1 else []))
     report = cli_ok(world.env(), "anchor")
     assert [b["state"] for b in report["batches"]] == ["written"], report
     for label, doc in sources:
         world.docs[label] = json.loads((world.home / "issued" / credential_file_name(doc["id"])).read_text())
 
 
-def build_world(url: str, home: Path, full: bool = True) -> World:
+def build_world(url: str, home: Path, full: bool = True, fmt: int = 2) -> World:
     """Deploy, accredit A (and B), and issue; ``full=False`` stops after one valid credential ("sql")."""
     owner = dev_account(0)
     w3 = connect(url)
     registry, receipt = RegistryClient.deploy(w3, owner)
     academy_id, _ = registry.register_issuer(*ACADEMY, dev_account(1).address, owner)
     academy = Issuer(academy_id, *ACADEMY, dev_account(1))
-    world = World(url, registry, receipt["blockNumber"], home, owner, academy)
+    world = World(url, registry, receipt["blockNumber"], home, owner, academy, format=fmt)
+    if fmt == 2:  # A's signing key, listed in the did.json that did:web:academy.example names
+        cli_ok(world.env(), "issuer", "keygen", "--did-web", ACADEMY[1].removeprefix("did:web:"))
     if not full:
         _issue_and_anchor(world, batch1_sources()[:1], home.parent / "sources-1")
         return world
@@ -251,7 +319,7 @@ def build_world(url: str, home: Path, full: bool = True) -> World:
     cli_ok(world.env(), "revoke", "--root", root_of(world.docs["batch2-a"]), "--reason", "3")
     # B's key anchors a root whose first leaf names A: the contract cannot tell, the verifier must.
     docs, _ = anchor_by_hand(registry, world.college.account,
-                             [prepared(ACADEMY, name="Claims Example Academy"), prepared(COLLEGE)])
+                             [prepared(ACADEMY, name="Claims Example Academy"), prepared(COLLEGE)], fmt=fmt)
     world.docs["cross-issuer"] = docs[0]
     return world
 
