@@ -123,13 +123,19 @@ def sign(document: dict, options: dict, signer: Signer) -> dict:
 
 
 def verify(secured: dict, public_key: bytes) -> bool:
-    """Whether ``secured``'s ``proof`` (one object) is a valid signature by the raw Ed25519 ``public_key``.
+    """Whether ``secured``'s ``eddsa-rdfc-2022`` proof is a valid signature by the raw Ed25519 ``public_key``.
 
-    The key is the caller's to resolve from the proof's ``verificationMethod``; malformed proofs
-    are not valid, an unknown context is BadInput.
+    ``proof`` is that proof, or a list holding exactly one such proof beside others (format 2:
+    the anchor chained to it), which is then checked over the document without ``proof``, as a
+    proof that names no ``previousProof`` is. The key is the caller's to resolve from the proof's
+    ``verificationMethod``; malformed proofs are not valid, an unknown context is BadInput.
     """
     proof: Any = secured.get("proof")
-    if not isinstance(proof, dict) or proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
+    if isinstance(proof, list):
+        ours = [p for p in proof if isinstance(p, dict) and p.get("cryptosuite") == CRYPTOSUITE]
+        proof = ours[0] if len(ours) == 1 else None
+    if not isinstance(proof, dict) or proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE \
+            or "previousProof" in proof:
         return False
     signature = _decode_proof_value(proof.get("proofValue"))
     if signature is None:

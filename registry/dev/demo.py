@@ -1,7 +1,9 @@
-"""The demo behind `make run`: accredit a demo issuer, issue and anchor the example credentials,
-revoke one, and say what to try. Idempotent: what is already done is left as it is.
+"""The demo behind `make run`: accredit a demo issuer, issue, sign and anchor the example
+credentials, revoke one, and say what to try. Idempotent: what is already done is left as it is.
 
-Keys are the encrypted demo keystores the Makefile writes (anvil's development accounts).
+Keys are the encrypted demo keystores the Makefile writes (anvil's development accounts) and the
+issuer's Ed25519 signing key, made here once by `credreg issuer keygen`: its did:key is the demo
+issuer's DID (self-describing, so any verifier resolves it offline).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from registry.cli import main as credreg
 from registry.service.settings import Settings
 
 DEMO_NAME = "Example Academy"
-DEMO_DID = "did:web:academy.example"
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
 
 
 def _run(*argv: str) -> dict:
@@ -38,12 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     owner, issuer = str(args.keys / "owner.json"), str(args.keys / "issuer.json")
     home = Settings().home
 
+    demo_did = _demo_did(home)
     issuers = _run("issuer", "list")["issuers"]
-    if not any(i["did"] == DEMO_DID for i in issuers):
+    if not any(i["did"] == demo_did for i in issuers):
         key = json.loads(Path(issuer).read_text())["address"]
-        _run("issuer", "register", "--name", DEMO_NAME, "--did", DEMO_DID, "--key", "0x" + key.removeprefix("0x"),
+        _run("issuer", "register", "--name", DEMO_NAME, "--did", demo_did, "--key", "0x" + key.removeprefix("0x"),
              "--keystore", owner)
-        print(f"accredited issuer {DEMO_NAME} ({DEMO_DID})")
+        print(f"accredited issuer {DEMO_NAME} ({demo_did})")
     status = _run("status")
     if not status["credentials"]:
         _run("issue", str(EXAMPLES / "credentials"), "--keystore", issuer)
@@ -67,9 +70,27 @@ credreg is ready. The verifier starts now on {url}
   A revoked one:        {revoked}
   From a terminal:      curl -s -X POST {url}v1/verify -H 'Content-Type: application/json' --data-binary @{valid}
   Or:                   .venv/bin/credreg verify {valid}
+  Its proofs decoded:   .venv/bin/credreg inspect {valid}
   API docs:             {url}docs      health: {url}healthz
+
+  With the ecosystem's own verifiers (the issuer's eddsa-rdfc-2022 signature, offline):
+    node tests/interop/verify-dcc.mjs {valid}     (DCC verifier-core: Learner Credential Wallet, VerifierPlus)
+    node tests/interop/verify-dbvc.mjs {valid}    (Digital Bazaar's @digitalbazaar/vc)
+  or paste the file into https://verifierplus.org (did:key needs no DID document).
 """)
     return 0
+
+
+def _demo_did(home: Path) -> str:
+    """The demo issuer's did:key: of the signing key in the home, made now if there is none."""
+    from registry.identity import did, keys
+
+    existing = sorted((home / "keys").glob("signing-*.json"))
+    if existing:
+        return did.did_key(keys.public_multibase(existing[0]))
+    made = _run("issuer", "keygen")
+    print(f"made the demo issuer's signing key ({made['keystore']}, encrypted): {made['did']}")
+    return made["did"]
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from hashlib import sha256
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -29,6 +29,9 @@ from sqlalchemy import select
 
 from registry import credentials
 from registry.anchoring import PROOF_TYPE, credential_file_name
+from registry.credentials import proofs
+from registry.identity import did as dids
+from registry.identity import keys
 from registry.chain.client import RegistryClient, connect
 from registry.merkle.paths import leaf_index
 from registry.store import NewCredential, Store
@@ -101,18 +104,42 @@ def home(tmp_path) -> Path:
 
 @pytest.fixture()
 def env(anvil, home, academy, registry) -> dict[str, str]:
-    """The environment `credreg` runs with as issuer A."""
-    return cli_env(anvil.url, home, academy.account, registry)
+    """The environment `credreg` runs with as issuer A (who can sign: its did:web key is in the home)."""
+    return cli_env(anvil.url, home, academy.account, registry, signing_did=academy.did)
 
 
 # ---------------------------------------------------------------------------- the command line
 
-def cli_env(url: str, home: Path, account: LocalAccount,
-            registry: RegistryClient | None = None) -> dict[str, str]:
-    env = {"CREDREG_RPC_URL": url, "CREDREG_HOME": str(home), "CREDREG_PRIVATE_KEY": key_hex(account)}
+KEYSTORE_PASSWORD = "issuer-tests"
+
+
+def ensure_signing_key(home: Path, did: str) -> None:
+    """An Ed25519 signing key for the did:web ``did`` in ``home``, listed in its did.json, as
+    `credreg issuer keygen --did-web` leaves them (made quickly: few key-derivation rounds)."""
+    path = dids.parse_did_web(did).document_path(home / "public")
+    if path.exists():
+        return
+    key = keys.SigningKey.generate()
+    keys.save(key, home / "keys" / f"signing-{key.public_multibase[:16]}.json", KEYSTORE_PASSWORD,
+              iterations=2**10)
+    dids.write_did_document(home / "public", dids.did_web_document(did, [dids.KeyRecord(key.public_multibase)]))
+
+
+def cli_env(url: str, home: Path, account: LocalAccount, registry: RegistryClient | None = None,
+            signing_did: str | None = None) -> dict[str, str]:
+    """The CLI's environment; with ``signing_did``, the home also holds that issuer's signing key."""
+    env = {"CREDREG_RPC_URL": url, "CREDREG_HOME": str(home), "CREDREG_PRIVATE_KEY": key_hex(account),
+           "CREDREG_KEYSTORE_PASSWORD": KEYSTORE_PASSWORD}
     if registry is not None:
         env["CREDREG_REGISTRY"] = registry.address
+    if signing_did is not None:
+        ensure_signing_key(home, signing_did)
     return env
+
+
+def receipt_of(doc: dict[str, Any]) -> Mapping[str, Any]:
+    """The Merkle receipt of a written credential, in either proof format."""
+    return proofs.read_receipt(doc)[0]
 
 
 def _process_env(env: dict[str, str], kill_at: str | None) -> dict[str, str]:
@@ -270,13 +297,14 @@ def check_proof_files(paths: Iterable[Path], registry: RegistryClient, issuer: I
     for path in paths:
         assert path.suffix == ".json" and not path.name.endswith(".tmp"), f"stray file {path}"
         doc = json.loads(path.read_text())
-        proof = doc["proof"]
+        proof, computed = proofs.read_receipt(doc)
+        created_at = _check_proof_shape(doc, chain_id, issuer)
         assert path.name == credential_file_name(doc["id"])
         assert doc["issuer"] == {"id": issuer.did, "type": ["Profile"], "name": issuer.name}
         target, root, steps = proof["targetHash"], proof["merkleRoot"], proof["path"]
         for value in (target, root, *(next(iter(s.values())) for s in steps)):
             assert len(value) == 64 and set(value) <= _HEX64, value
-        assert target == credentials.target_hash_hex(doc), f"{path}: targetHash is not the document's hash"
+        assert target == computed.hex(), f"{path}: targetHash is not the document's hash"
         assert tools.validate_proof(steps, target, root), f"{path}: MerkleTools rejects the proof"
         if root not in roots:
             info = registry.root_info(bytes.fromhex(root))
@@ -289,8 +317,7 @@ def check_proof_files(paths: Iterable[Path], registry: RegistryClient, issuer: I
             assert info.anchored_at == stamp
             roots[root] = (info, anchor, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp)))
         info, anchor, created = roots[root]
-        assert proof["anchor"] == anchor and proof["created"] == created
-        assert proof["type"] == PROOF_TYPE
+        assert proof["anchor"] == anchor and created_at == created
         positions.setdefault(root, Counter())[leaf_index(steps, info.leaf_count)] += 1
         assert doc["id"] not in docs
         docs[doc["id"]] = doc
@@ -299,6 +326,21 @@ def check_proof_files(paths: Iterable[Path], registry: RegistryClient, issuer: I
         if complete:
             assert sorted(seen) == list(range(roots[root][0].leaf_count)), f"root {root}: leaves missing"
     return docs
+
+
+def _check_proof_shape(doc: dict[str, Any], chain_id: int, issuer: Issuer) -> str:
+    """The proofs as the job writes them, in either format; returns the anchor's ``created``."""
+    if isinstance(doc["proof"], dict):  # format 1: credentials queued unsigned
+        assert doc["proof"]["type"] == PROOF_TYPE
+        return doc["proof"]["created"]
+    signature, anchor = doc["proof"]  # format 2: the signature, then the anchor chained to it
+    assert (signature["type"], signature["cryptosuite"]) == ("DataIntegrityProof", "eddsa-rdfc-2022")
+    assert signature["verificationMethod"].startswith(issuer.did + "#")
+    assert (anchor["type"], anchor["cryptosuite"]) == ("DataIntegrityProof", proofs.MERKLE_CRYPTOSUITE)
+    assert anchor["previousProof"] == signature["id"] and anchor["proofPurpose"] == "assertionMethod"
+    assert anchor["verificationMethod"] == (f"did:pkh:{dids.blockchain_account_id(chain_id, issuer.account.address)}"
+                                            "#blockchainAccountId")
+    return anchor["created"]
 
 
 def expected_names(items: Iterable[NewCredential]) -> list[str]:

@@ -7,8 +7,14 @@ import signal
 import subprocess
 import sys
 
-from registry.chain.client import RegistryClient, connect
-from registry.dev.devchain import dev_account
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from issuer_helpers import cli_env  # noqa: E402
+
+from registry.chain.client import RegistryClient, connect  # noqa: E402
+from registry.dev.devchain import dev_account  # noqa: E402
 
 
 def _cli(*args, env, kill_at=None):
@@ -21,14 +27,11 @@ def _cli(*args, env, kill_at=None):
 
 
 def test_spent_nonce_after_a_crash_is_detected_and_the_batch_anchored_once(anvil, tmp_path):
-    from pathlib import Path
-
     w3 = connect(anvil.url)
     owner, key = dev_account(0), dev_account(4)
     registry, _ = RegistryClient.deploy(w3, owner)
     registry.register_issuer("Nonce Academy", "did:web:nonce.example", key.address, owner)
-    env = {"CREDREG_RPC_URL": anvil.url, "CREDREG_HOME": str(tmp_path / "home"),
-           "CREDREG_REGISTRY": registry.address, "CREDREG_PRIVATE_KEY": key.key.hex()}
+    env = cli_env(anvil.url, tmp_path / "home", key, registry, signing_did="did:web:nonce.example")
     examples = Path(__file__).resolve().parents[2] / "examples/credentials"
     assert _cli("issue", str(examples), env=env).returncode == 0
 

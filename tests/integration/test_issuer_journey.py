@@ -30,22 +30,27 @@ from issuer_helpers import (  # noqa: E402, F401 (academy, env, home, registry: 
     cli_env,
     credreg,
     credreg_background,
+    ensure_signing_key,
     env,
     expected_names,
     home,
     issued_files,
     nonce,
     queue_credentials,
+    receipt_of,
     registry,
     root_anchored_logs,
 )
-from registry import credentials  # noqa: E402
 from registry.chain.client import RegistryClient, connect  # noqa: E402
+from registry.credentials import proofs  # noqa: E402
 
 
 @pytest.fixture()
 def guild(registry, dev_accounts) -> Issuer:
-    return accredit(registry, dev_accounts[0], dev_accounts[2], "Guild of Welders", "did:web:welders.example")
+    # A did:web with a path: its did.json sits beside A's (did:web:northwind.example) in one home's
+    # public folder, which mirrors one web site.
+    return accredit(registry, dev_accounts[0], dev_accounts[2], "Guild of Welders",
+                    "did:web:northwind.example:guilds:welders")
 
 
 def _json(code_out_err) -> dict:
@@ -73,6 +78,7 @@ def test_issue_and_anchor_write_a_valid_proof_for_every_credential(run_cli, anvi
                                "did:web:northwind.example", "--key", key.address, "--json", env=owner_env))
     registry = RegistryClient(connect(anvil.url), deployed["address"])
     issuer = Issuer(registered["issuerId"], "Northwind Training", "did:web:northwind.example", key)
+    ensure_signing_key(home, issuer.did)  # what `credreg issuer keygen --did-web northwind.example` makes
 
     from_files = _json(run_cli("issue", str(EXAMPLES / "credentials"), "--json", env=issuer_env))
     from_roster = _json(run_cli("issue", "--roster", str(EXAMPLES / "roster.csv"), "--achievement",
@@ -90,12 +96,12 @@ def test_issue_and_anchor_write_a_valid_proof_for_every_credential(run_cli, anvi
     assert (batch["leaf_count"], batch["state"], batch["files"]) == (8, "written", 8)
 
     docs = check_proof_files(issued_files(out), registry, issuer)
-    assert {i: credentials.target_hash_hex(d) for i, d in docs.items()} == queued
+    assert {i: proofs.read_receipt(d)[1].hex() for i, d in docs.items()} == queued
     info = registry.root_info(bytes.fromhex(batch["root"]))
     assert (info.issuer_id, info.leaf_count, info.revoked_at) == (issuer.id, 8, 0)
     for doc in docs.values():
-        assert doc["proof"]["merkleRoot"] == batch["root"]
-        assert doc["proof"]["anchor"] == {"chainId": registry.chain_id, "registry": registry.address,
+        assert receipt_of(doc)["merkleRoot"] == batch["root"]
+        assert receipt_of(doc)["anchor"] == {"chainId": registry.chain_id, "registry": registry.address,
                                           "transactionHash": batch["transaction_hash"],
                                           "blockNumber": batch["block_number"]}
     # The issuer comes from the chain, not from the files (which name another academy).
@@ -124,7 +130,7 @@ def test_max_batch_splits_the_queue_and_anchors_each_batch_once(run_cli, env, ho
     assert [p.name for p in files] == expected_names(items)
     docs = check_proof_files(files, registry, academy)
     # Leaves go into batches oldest first.
-    roots = [docs[i.credential_id]["proof"]["merkleRoot"] for i in items]
+    roots = [receipt_of(docs[i.credential_id])["merkleRoot"] for i in items]
     assert roots == [batches[0]["root"]] * 3 + [batches[1]["root"]] * 3 + [batches[2]["root"]] * 2
     assert StoreView(home).counts() == {"issued": 8}
 
@@ -151,7 +157,7 @@ def test_dry_run_sends_nothing_and_changes_nothing(run_cli, env, home, registry,
 def test_revoke_by_file_by_credential_id_and_by_root(run_cli, env, home, registry, academy):
     items = _anchor_some(run_cli, env, home, academy, 6)
     docs = check_proof_files(issued_files(home / "issued"), registry, academy)
-    root = docs[items[0].credential_id]["proof"]["merkleRoot"]
+    root = receipt_of(docs[items[0].credential_id])["merkleRoot"]
     leaf = {i.credential_id: StoreView(home).find(i.credential_id).leaf_index for i in items}
 
     by_file = home / "issued" / expected_names(items[:1])[0]
@@ -179,7 +185,7 @@ def test_revoking_again_reports_already_revoked_and_sends_nothing(run_cli, env, 
     items = _anchor_some(run_cli, env, home, academy, 4)
     path = home / "issued" / expected_names(items[:1])[0]
     assert _json(run_cli("revoke", str(path), "--json", env=env))["revocations"][0]["transactionHash"]
-    root = json.loads(path.read_text())["proof"]["merkleRoot"]
+    root = receipt_of(json.loads(path.read_text()))["merkleRoot"]
     leaf = StoreView(home).find(items[0].credential_id).leaf_index
     sent = nonce(registry, academy.account.address)
 
@@ -211,7 +217,7 @@ def test_revoking_another_issuers_batch_fails_and_changes_nothing(run_cli, env, 
                                                                   guild, anvil, tmp_path):
     items = _anchor_some(run_cli, env, home, academy, 4)
     path = home / "issued" / expected_names(items[:1])[0]
-    root = json.loads(path.read_text())["proof"]["merkleRoot"]
+    root = receipt_of(json.loads(path.read_text()))["merkleRoot"]
     rows, guild_sent = StoreView(home).rows(), nonce(registry, guild.account.address)
     guild_home = tmp_path / "guild"
     attempts = [
@@ -234,7 +240,7 @@ def test_revoking_another_issuers_batch_fails_and_changes_nothing(run_cli, env, 
 
 def test_two_issuers_in_one_home_anchor_only_their_own_queue(run_cli, anvil, home, tmp_path, registry,
                                                              academy, guild, env):
-    guild_env = cli_env(anvil.url, home, guild.account, registry)
+    guild_env = cli_env(anvil.url, home, guild.account, registry, signing_did=guild.did)
     assert _json(run_cli("issue", str(EXAMPLES / "credentials"), "--json", env=env))["queued"] == 3
     assert _json(run_cli("issue", "--roster", str(EXAMPLES / "roster.csv"), "--achievement",
                          str(EXAMPLES / "achievement.json"), "--json", env=guild_env))["queued"] == 5

@@ -86,13 +86,26 @@ def test_the_vectors_signed_credential_verifies(key):
     lambda c: c["proof"].__setitem__("proofValue", c["proof"]["proofValue"][:-2] + "11"),
     lambda c: c["proof"].__setitem__("cryptosuite", "eddsa-jcs-2022"),
     lambda c: c["proof"].pop("proofValue"),
-    lambda c: c.__setitem__("proof", [c["proof"]]),
+    lambda c: c.__setitem__("proof", [c["proof"], c["proof"]]),
+    lambda c: c.__setitem__("proof", [{**c["proof"], "previousProof": "urn:uuid:x"}]),
 ], ids=["subject", "validFrom", "created", "proofPurpose", "proofValue", "cryptosuite", "no proofValue",
-        "proof set"])
+        "two signatures in a list", "chained to another proof"])
 def test_an_edited_credential_does_not_verify(key, edit):
     secured = copy.deepcopy(_json("signedDataInt.json"))
     edit(secured)
     assert not signing.verify(secured, key.public_key)
+
+
+def test_the_signature_in_a_proof_list_beside_a_chained_anchor_verifies(key):
+    # Format 2: the anchor proof names the signature as its previousProof; the signature itself
+    # is over the document without any proof.
+    secured = copy.deepcopy(_json("signedDataInt.json"))
+    anchor = {"type": "DataIntegrityProof", "cryptosuite": "credreg-merkle-2026",
+              "previousProof": "urn:uuid:sig", "proofValue": "u"}
+    secured["proof"] = [secured["proof"], anchor]
+    assert signing.verify(secured, key.public_key)
+    secured["proof"].reverse()
+    assert signing.verify(secured, key.public_key)
 
 
 def test_another_key_does_not_verify(key):
