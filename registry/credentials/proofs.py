@@ -31,6 +31,10 @@ MERKLE_CRYPTOSUITE = "credreg-merkle-2026"
 RECEIPT_FIELDS = ("targetHash", "merkleRoot", "path", "anchor")
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+# RFC 8785 text never escapes a surrogate; a lone one (valid JSON, not Unicode) could not even be
+# written back in a verdict. A receipt holds hex, numbers and an address: refusing every
+# surrogate escape costs nothing legitimate.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def proof_format(doc: Mapping[str, Any]) -> int | None:
@@ -53,6 +57,8 @@ def decode_receipt(proof_value: object, *, proof: str = "proof") -> dict[str, An
     if not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
         raise BadInput(f"{proof}: proofValue is not base64url without padding")
     raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
+        raise BadInput(f"{proof}: the receipt in proofValue escapes a surrogate: not RFC 8785 JSON")
     try:
         receipt, _ = parse_json_with_plainness(raw.decode("utf-8"), f"{proof}: proofValue")
     except UnicodeDecodeError:

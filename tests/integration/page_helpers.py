@@ -154,7 +154,8 @@ def world(home: Path) -> Iterator[World]:
         registry, _ = RegistryClient.deploy(w3, owner)
         registry.register_issuer(ISSUER_NAME, ISSUER_DID, issuer.address, owner)
         env = {"CREDREG_RPC_URL": node.url, "CREDREG_HOME": str(home), "CREDREG_PRIVATE_KEY": key_hex(issuer),
-               "CREDREG_REGISTRY": registry.address}
+               "CREDREG_REGISTRY": registry.address, "CREDREG_KEYSTORE_PASSWORD": "page-tests"}
+        cli(["issuer", "keygen", "--did-web", ISSUER_DID.removeprefix("did:web:")], env)
         cli(["issue", str(EXAMPLES)], env)
         cli(["anchor", "--confirmations", "1"], env)
         issued = sorted((home / "issued").glob("*.json"))

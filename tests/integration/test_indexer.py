@@ -20,6 +20,7 @@ from verifier_helpers import (  # noqa: E402, F401 (world: fixture)
     DEAD_RPC,
     build_world,
     mine,
+    receipt,
     root_of,
     world,
 )
@@ -83,7 +84,7 @@ def test_index_holds_every_issuer_root_and_revocation_as_the_chain_does(world):
     for label in LABELS:
         doc = world.doc(label)
         root = root_of(doc)
-        claimed = doc["proof"]["anchor"]["transactionHash"]
+        claimed = receipt(doc)["anchor"]["transactionHash"]
         assert view.root(root) == DirectChainView(world.registry, claimed).root(root)
         assert view.revoked_leaves(root) == direct.revoked_leaves(root)
     batch1 = root_of(world.doc("revoked"))

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from registry.credentials import proofs
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from page_helpers import (CHROMIUM, CHROMIUM_ARGS, ISSUER_DID, ISSUER_NAME, World,  # noqa: E402
@@ -139,7 +141,7 @@ def test_paste_a_valid_credential_shows_the_verdict_checks_issuer_and_anchor(pag
     assert "16 May 2025" in about
 
     anchor = page.inner_text("#anchor")
-    proof_anchor = doc["proof"]["anchor"]
+    proof_anchor = proofs.read_receipt(doc)[0]["anchor"]
     assert str(proof_anchor["blockNumber"]) in anchor
     assert proof_anchor["transactionHash"] in anchor
     assert expected["anchor"]["transactionHash"] == proof_anchor["transactionHash"]

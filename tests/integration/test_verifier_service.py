@@ -31,9 +31,14 @@ from verifier_helpers import (  # noqa: E402, F401 (service, world: fixtures)
     DEAD_RPC,
     DELETE,
     STATUSES,
+    anchor_by_hand,
     cli_verify,
     credreg,
+    edit_receipt,
     failed_check,
+    prepared,
+    receipt,
+    receipt_setter,
     root_of,
     service,
     setter,
@@ -77,17 +82,17 @@ WRONG_TYPES = {
     "proof as a list": setter(("proof",), []),
     "proof null": setter(("proof",), None),
     "proof missing": setter(("proof",), DELETE),
-    "path as an object": setter(("proof", "path"), {"left": "ab" * 32}),
-    "path as a string": setter(("proof", "path"), "ab" * 32),
-    "path null": setter(("proof", "path"), None),
-    "chainId as a string": setter(("proof", "anchor", "chainId"), "31337"),
-    "chainId as a float": setter(("proof", "anchor", "chainId"), 31337.0),
-    "chainId as a boolean": setter(("proof", "anchor", "chainId"), True),
-    "registry as a number": setter(("proof", "anchor", "registry"), 12),
-    "anchor as a list": setter(("proof", "anchor"), []),
-    "anchor missing": setter(("proof", "anchor"), DELETE),
-    "targetHash as a number": setter(("proof", "targetHash"), 12),
-    "merkleRoot too short": setter(("proof", "merkleRoot"), "ab" * 31),
+    "path as an object": receipt_setter(("path",), {"left": "ab" * 32}),
+    "path as a string": receipt_setter(("path",), "ab" * 32),
+    "path null": receipt_setter(("path",), None),
+    "chainId as a string": receipt_setter(("anchor", "chainId"), "31337"),
+    "chainId as a float": receipt_setter(("anchor", "chainId"), 31337.0),
+    "chainId as a boolean": receipt_setter(("anchor", "chainId"), True),
+    "registry as a number": receipt_setter(("anchor", "registry"), 12),
+    "anchor as a list": receipt_setter(("anchor",), []),
+    "anchor missing": receipt_setter(("anchor",), DELETE),
+    "targetHash as a number": receipt_setter(("targetHash",), 12),
+    "merkleRoot too short": receipt_setter(("merkleRoot",), "ab" * 31),
     "validFrom as a number": setter(("validFrom",), 1735689600),
     "issuer as a number": setter(("issuer",), 7),
     "credentialSubject as a list": setter(("credentialSubject",), []),
@@ -104,19 +109,30 @@ def test_wrong_types_give_an_invalid_verdict(service, world, wrong):
     assert verdict["issuer"] is None and verdict["anchor"] is None
 
 
+@pytest.fixture(scope="module")
+def format_1(world) -> dict:
+    """A credential of the first proof format (one proof object), as holders keep them."""
+    (doc,), _ = anchor_by_hand(world.registry, world.academy.account, [prepared(ACADEMY, name="Kept since 2026")],
+                               fmt=1)
+    return doc
+
+
 # A lone surrogate (JSON "\ud800") is valid JSON but not Unicode. The document's own fields
-# cannot carry one past the integrity check (RFC 8785 refuses it), but the proof's are quoted in
-# verdicts: the answer must escape it, not fail to encode it.
+# cannot carry one past the integrity check (RFC 8785 refuses it), but format 1's proof fields are
+# quoted in verdicts: the answer must escape it, not fail to encode it. Format 2's receipt is RFC
+# 8785 text in proofValue, which cannot hold one: refused as malformed, and nothing to quote.
 UNENCODABLE = {
-    "registry": (setter(("proof", "anchor", "registry"), "0x\ud800"), "anchor", True),
-    "issuer": (setter(("issuer", "id"), "did:web:\ud800"), "integrity", False),
+    "registry": (receipt_setter(("anchor", "registry"), "0x\ud800"), "anchor", True, 1),
+    "registry, format 2": (receipt_setter(("anchor", "registry"), "0x\ud800"), "format", False, 2),
+    "issuer": (setter(("issuer", "id"), "did:web:\ud800"), "integrity", False, 2),
 }
 
 
 @pytest.mark.parametrize("field", UNENCODABLE)
-def test_text_that_is_not_unicode_is_sent_back_escaped_not_as_a_server_error(service, world, tmp_path, field):
-    edit, check, quoted = UNENCODABLE[field]
-    doc = world.doc("sql")
+def test_text_that_is_not_unicode_is_sent_back_escaped_not_as_a_server_error(service, world, format_1, tmp_path,
+                                                                              field):
+    edit, check, quoted, fmt = UNENCODABLE[field]
+    doc = copy.deepcopy(format_1) if fmt == 1 else world.doc("sql")
     edit(doc)
     body = json.dumps(doc)  # ASCII: the surrogate travels as the escape \ud800
     response = post(service, "/v1/verify", body)
@@ -137,9 +153,9 @@ def test_text_that_is_not_unicode_is_sent_back_escaped_not_as_a_server_error(ser
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
-def test_text_that_is_not_unicode_spelt_in_raw_bytes_is_sent_back_escaped(service, world, encoding):
-    doc = world.doc("sql")
-    doc["proof"]["anchor"]["registry"] = "0x\ud800"
+def test_text_that_is_not_unicode_spelt_in_raw_bytes_is_sent_back_escaped(service, format_1, encoding):
+    doc = copy.deepcopy(format_1)
+    edit_receipt(doc, lambda r: r["anchor"].update(registry="0x\ud800"))
     for route, presented in (("/v1/verify", doc), ("/v1/verify/batch", [doc])):
         # No \u escape in the body: its bytes spell the surrogate, which the JSON parser reads.
         body = json.dumps(presented, ensure_ascii=False).encode(encoding, "surrogatepass")
@@ -271,9 +287,9 @@ def test_vc_api_malformed_request_is_400_naming_what_is_wrong(service, body, nam
     assert named in response.json()["detail"]
 
 
-def test_vc_api_text_that_is_not_unicode_is_sent_back_escaped(service, world):
-    doc = world.doc("sql")
-    doc["proof"]["anchor"]["registry"] = "0x\ud800"
+def test_vc_api_text_that_is_not_unicode_is_sent_back_escaped(service, format_1):
+    doc = copy.deepcopy(format_1)
+    edit_receipt(doc, lambda r: r["anchor"].update(registry="0x\ud800"))
     response = post(service, "/credentials/verify", json.dumps({"verifiableCredential": doc}))
     assert response.status_code == 200 and "\\ud800" in response.text
     assert [e["title"] for e in response.json()["errors"]] == ["anchor"]
@@ -311,8 +327,8 @@ def test_known_root_gives_its_record(service, world):
     root = root_of(doc)
     expected = {"root": root, "issuerId": world.academy.id, "leafCount": 7, "revokedAt": 0,
                 "revokedLeaves": 2,
-                "blockNumber": doc["proof"]["anchor"]["blockNumber"],
-                "transactionHash": doc["proof"]["anchor"]["transactionHash"]}
+                "blockNumber": receipt(doc)["anchor"]["blockNumber"],
+                "transactionHash": receipt(doc)["anchor"]["transactionHash"]}
     for spelling in (root, root.upper(), "0x" + root):
         response = service.get(f"/v1/roots/{spelling}")
         assert response.status_code == 200

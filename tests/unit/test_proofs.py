@@ -88,3 +88,16 @@ def test_the_claimed_anchor_is_read_from_either_format_and_none_when_unreadable(
     assert proofs.claimed_anchor({"proof": [signature, {**merkle, "proofValue": "u!!"}]}) is None
     assert proofs.claimed_anchor({"proof": [merkle, merkle]}) is None  # which one? verification says
     assert proofs.claimed_anchor({"proof": "text"}) is None and proofs.claimed_anchor({}) is None
+
+
+def test_a_receipt_escaping_a_surrogate_is_refused_by_name():
+    # RFC 8785 never escapes a surrogate, and a lone one could not be written back in a verdict.
+    import base64
+
+    from registry.credentials import proofs
+    from registry.errors import BadInput
+
+    text = b'{"anchor":{"registry":"0x\\ud800"},"merkleRoot":"","path":[],"targetHash":""}'
+    value = "u" + base64.urlsafe_b64encode(text).decode().rstrip("=")
+    with pytest.raises(BadInput, match=r"proof\[1\]: the receipt in proofValue escapes a surrogate"):
+        proofs.decode_receipt(value, proof="proof[1]")
