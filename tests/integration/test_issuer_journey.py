@@ -378,3 +378,24 @@ def test_a_hundred_thousand_credentials_go_through_the_whole_job(env, home, regi
     assert len(root_anchored_logs(registry)) == 1  # one anchor transaction for all of them
     assert nonce(registry, academy.account.address) == sent_before + 1
     assert StoreView(home).counts() == {"issued": 100_000}
+
+
+# ---------------------------------------------------------------------------- signing
+
+def test_issuing_without_a_signing_key_says_how_to_make_one_and_queues_nothing(run_cli, anvil, home, registry,
+                                                                              academy):
+    unsigned_env = cli_env(anvil.url, home, academy.account, registry)  # no key in the home
+    code, out, err = run_cli("issue", str(EXAMPLES / "credentials"), env=unsigned_env)
+    assert code == 2, (out, err)
+    assert "no DID document for did:web:northwind.example" in err
+    assert "credreg issuer keygen --did-web northwind.example" in err
+    assert StoreView(home).counts() == {}
+
+
+def test_unsigned_issue_is_the_first_format_and_says_so(run_cli, env, home, registry, academy):
+    code, out, err = run_cli("issue", str(EXAMPLES / "credentials"), "--unsigned", "--json", env=env)
+    assert code == 0 and json.loads(out)["signed"] is False and "format 1" in err
+    report = _json(run_cli("anchor", "--json", env=env))
+    assert [b["state"] for b in report["batches"]] == ["written"]
+    docs = check_proof_files(issued_files(home / "issued"), registry, academy)
+    assert all(isinstance(d["proof"], dict) for d in docs.values())
