@@ -47,17 +47,18 @@ def cmd_issue(ctx: Context) -> int:
         docs = [(str(path), d) for path, d in credentials.load_paths(args.paths)]
     registry = ctx.registry()
     issuer = _issuer_of_signer(registry, ctx.signer())
-    prepared = [(source, credentials.prepare(doc, issuer.did, issuer.name, source)) for source, doc in docs]
     if args.unsigned:
         print("credreg issue --unsigned: writing format 1 (no issuer signature), which only credreg's "
               "verifier checks; it is kept for a transition and will go", file=sys.stderr)
         items = []
-        for source, doc in prepared:
-            text = credentials.canonical_bytes(doc)
-            items.append(NewCredential(doc["id"], hashlib.sha256(text).hexdigest(), issuer.did, text.decode(), source))
+        for source, doc in docs:
+            prepared = credentials.prepare(doc, issuer.did, issuer.name, source)
+            text = credentials.canonical_bytes(prepared)
+            items.append(NewCredential(prepared["id"], hashlib.sha256(text).hexdigest(), issuer.did, text.decode(),
+                                       source))
         method = None
     else:
-        items, method = _signed(ctx, issuer, prepared)
+        items, method = _signed(ctx, issuer, docs)
     ctx.store().enqueue(items)
     ctx.emit({"queued": len(items), "issuer": issuer._asdict(), "signed": method is not None,
               "verificationMethod": method,
@@ -68,10 +69,12 @@ def cmd_issue(ctx: Context) -> int:
     return ExitCode.OK
 
 
-def _signed(ctx: Context, issuer, prepared: list[tuple[str, dict]]):
-    """The credentials signed with the issuer's Ed25519 key, as queue items, and the key's DID URL."""
+def _signed(ctx: Context, issuer, docs: list[tuple[str, dict]]):
+    """The credentials prepared and signed with the issuer's Ed25519 key, as queue items, and the
+    key's DID URL. Preparing (validating) happens in the signing workers too."""
     from datetime import UTC, datetime
 
+    from registry import credentials
     from registry.credentials._forked_signing import secure_all
     from registry.identity import issuer_key, keys
     from registry.store import NewCredential
@@ -80,16 +83,20 @@ def _signed(ctx: Context, issuer, prepared: list[tuple[str, dict]]):
     key = keys.load(found.keystore, _keystore_password(ctx, found.keystore))
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     started = time.perf_counter()
-    say = (lambda line: print(line, file=sys.stderr, flush=True)) if len(prepared) >= 10_000 else None
+    say = (lambda line: print(line, file=sys.stderr, flush=True)) if len(docs) >= 10_000 else None
     if say:
-        say(f"signing {len(prepared):,} credentials with {found.verification_method}")
-    secured = secure_all([doc for _, doc in prepared], key, found.verification_method, created,
-                         workers=ctx.args.workers, say=say)
+        say(f"signing {len(docs):,} credentials with {found.verification_method}")
+
+    def prepare(doc: dict, index: int) -> dict:
+        return credentials.prepare(doc, issuer.did, issuer.name, docs[index][0])
+
+    secured = secure_all([doc for _, doc in docs], key, found.verification_method, created,
+                         workers=ctx.args.workers, say=say, prepare=prepare)
     if say:
         elapsed = time.perf_counter() - started
         say(f"signed {len(secured):,} credentials in {elapsed:.1f} s ({len(secured) / elapsed:,.0f}/s); queueing")
     items = [NewCredential(s.credential_id, s.target_hash, issuer.did, s.text, source, s.signature_id)
-             for (source, _), s in zip(prepared, secured, strict=True)]
+             for (source, _), s in zip(docs, secured, strict=True)]
     return items, found.verification_method
 
 

@@ -27,18 +27,27 @@ from registry.errors import CredregError
 MIN_PARALLEL = 2_000  # below this, starting processes costs more than it saves
 _CHUNK = 500  # credentials per task: progress every few hundred, little pickling overhead
 
+Prepare = Callable[[dict[str, Any], int], dict[str, Any]]
+
 # Set in the parent just before the pool forks; read by the children (never pickled).
-_job: tuple[Sequence[dict[str, Any]], Signer, str, str] | None = None
+_job: tuple[Sequence[dict[str, Any]], Signer, str, str, Prepare | None] | None = None
 
 
 def _sign_range(bounds: tuple[int, int]) -> list[SecuredCredential]:
-    documents, signer, method, created = _job
-    return [secure(documents[i], signer, method, created) for i in range(*bounds)]
+    documents, signer, method, created, prepare = _job
+    if prepare is None:
+        return [secure(documents[i], signer, method, created) for i in range(*bounds)]
+    return [secure(prepare(documents[i], i), signer, method, created) for i in range(*bounds)]
 
 
 def secure_all(documents: Sequence[dict[str, Any]], signer: Signer, verification_method: str, created: str,
-               workers: int | None = None, say: Callable[[str], None] | None = None) -> list[SecuredCredential]:
-    """:func:`secure` for each document, in order, on ``workers`` processes (default: the cores)."""
+               workers: int | None = None, say: Callable[[str], None] | None = None,
+               prepare: Prepare | None = None) -> list[SecuredCredential]:
+    """:func:`secure` for each document, in order, on ``workers`` processes (default: the cores).
+
+    With ``prepare``, each document is first ``prepare(document, its index)`` (in the workers
+    too: validating a credential costs a tenth of signing it); the first error it raises is
+    raised here, as it is."""
     global _job
     count = len(documents)
     workers = workers or len(os.sched_getaffinity(0))
@@ -51,7 +60,7 @@ def secure_all(documents: Sequence[dict[str, Any]], signer: Signer, verification
             say(f"  signed {len(done):,} of {count:,}")
 
     if workers <= 1 or count < MIN_PARALLEL:
-        _job = (documents, signer, verification_method, created)
+        _job = (documents, signer, verification_method, created, prepare)
         try:
             for n, bounds in enumerate(ranges, 1):
                 done.extend(_sign_range(bounds))
@@ -59,7 +68,7 @@ def secure_all(documents: Sequence[dict[str, Any]], signer: Signer, verification
         finally:
             _job = None
         return done
-    _job = (documents, signer, verification_method, created)
+    _job = (documents, signer, verification_method, created, prepare)
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for n, part in enumerate(pool.imap(_sign_range, ranges), 1):

@@ -8,7 +8,7 @@ scopes a context to each type (``AchievementCredential``, ``Achievement``, ``Pro
 context, so they are worked out anew for every credential. ``bench/sign.py`` measures the effect
 side by side with plain pyld.
 
-What: :class:`MemoProcessor` is pyld's own ``JsonLdProcessor``; only ``_process_context`` is
+What: :class:`MemoProcessor` is pyld's own ``JsonLdProcessor``; ``_process_context`` is
 wrapped, and it returns the result pyld computed the first time for the same inputs:
 
 - the active context, by its ``_uuid`` (pyld gives each active context one when it processes a
@@ -21,8 +21,9 @@ wrapped, and it returns the result pyld computed the first time for the same inp
 - the flags and the options that change the result (``base``, ``processingMode``).
 
 pyld treats processed contexts as immutable (it shares them across documents from its own cache
-already), so handing back the same one is what pyld does on its own cache hit. The table is
-bounded: it is cleared when it grows past :data:`MAX_ENTRIES`. Correctness is pinned by
+already), so handing back the same one is what pyld does on its own cache hit. ``_expand_iri``
+outside context processing is remembered the same way (by the active context's id, the value,
+the base and vocab). The tables are bounded: cleared when they grow past their size. Correctness is pinned by
 ``tests/unit/test_jsonld_memo.py``: the same canonical N-Quads as plain pyld on every credential
 shape the tests know.
 
@@ -48,6 +49,26 @@ class MemoProcessor(jsonld.JsonLdProcessor):
     def __init__(self) -> None:
         super().__init__()
         self._memo: dict[tuple, tuple[Any, dict]] = {}
+        self._iris: dict[tuple, Any] = {}
+
+    def _expand_iri(self, active_ctx, value, base=None, vocab=False, local_ctx=None, defined=None):
+        # Outside context processing (no local_ctx, no defined), expanding a string depends only
+        # on the active context (fixed once it has its _uuid, as above), the base and vocab:
+        # every credential expands the same hundred-odd terms and type names.
+        uid = active_ctx.get("_uuid")
+        if (local_ctx is not None or defined is not None or uid is None or not isinstance(value, str)
+                or not (base is None or isinstance(base, str))):
+            return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+        key = (uid, value, base, vocab)
+        try:
+            return self._iris[key]
+        except KeyError:
+            pass
+        expanded = super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+        if len(self._iris) >= MAX_ENTRIES * 4:
+            self._iris.clear()
+        self._iris[key] = expanded
+        return expanded
 
     def _process_context(self, active_ctx, local_ctx, options, override_protected=False, propagate=True,
                          validate_scoped=True, cycles=None):
