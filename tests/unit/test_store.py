@@ -117,7 +117,8 @@ def _enqueue_at_0002(engine, items):
                          {"c": i.credential_id, "t": i.document})
 
 
-def test_migration_0004_keeps_unsigned_documents_unsigned(tmp_path):
+def _store_at(tmp_path, revision: str) -> str:
+    """The URL of a new SQLite store upgraded only as far as ``revision``."""
     from alembic import command
     from alembic.config import Config
 
@@ -128,7 +129,12 @@ def test_migration_0004_keeps_unsigned_documents_unsigned(tmp_path):
     config.set_main_option("script_location", str(store_module._MIGRATIONS))
     with create_engine(url).begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0003")
+        command.upgrade(config, revision)
+    return url
+
+
+def test_migration_0004_keeps_unsigned_documents_unsigned(tmp_path):
+    url = _store_at(tmp_path, "0003")
     _enqueue_at_0002(create_engine(url), _items(2))
     store = Store.open(tmp_path, url)  # upgrades to 0004
     rows = store.queued_hashes("did:web:a", 10)
@@ -142,17 +148,7 @@ def test_migration_0004_keeps_unsigned_documents_unsigned(tmp_path):
 
 
 def test_migration_0003_keeps_queued_and_batched_credentials_findable(tmp_path):
-    from alembic import command
-    from alembic.config import Config
-
-    import registry.store as store_module
-
-    url = f"sqlite:///{tmp_path / 'credreg.db'}"
-    config = Config()
-    config.set_main_option("script_location", str(store_module._MIGRATIONS))
-    with create_engine(url).begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0002")
+    url = _store_at(tmp_path, "0002")
     old = Store(create_engine(url))
     _enqueue_at_0002(old.engine, _items(5))
     rows = old.queued_hashes("did:web:a", 3)
