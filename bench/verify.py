@@ -1,6 +1,7 @@
 """Verifications over HTTP on this machine, driven by wrk from a second process.
 
-Sets up a fresh anvil with the registry, one accredited issuer and 1,000 anchored credentials,
+Sets up a fresh anvil with the registry, one accredited issuer and 1,000 anchored credentials
+(signed, format 2, as bench/anchor.py queues them),
 serves the verifier (`credreg serve --workers 2`, one per core), then runs wrk (Debian package)
 against it:
   - single:        POST /v1/verify, as fast as it goes (16 connections)
@@ -8,7 +9,7 @@ against it:
   - batch:         POST /v1/verify/batch with 1,000 credentials per request (4 connections, a new
                    one per request, so that each batch goes to an idle worker)
   - bare eth_call: isRevoked(root, i) straight to anvil, what a per-request design pays at best
-Run: `.venv/bin/python bench/verify.py [--seconds 10]`
+Run: `.venv/bin/python bench/verify.py [--seconds 10] [--format 2]`
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from anchor import queue  # noqa: E402  (bench/anchor.py: N real credentials into a store)
 
 from registry.chain.client import RegistryClient, connect  # noqa: E402
+from registry.credentials import proofs  # noqa: E402
 from registry.dev.devchain import Anvil, dev_account, free_port  # noqa: E402
 
 POST_LUA = """
@@ -78,6 +80,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--format", type=int, choices=(1, 2), default=2,
+                        help="proof format of the credentials: 2, signed (default), or 1, unsigned")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk (or `make sysdeps`)")
@@ -88,7 +92,7 @@ def main() -> int:
         owner, key = dev_account(0), dev_account(1)
         registry, _ = RegistryClient.deploy(w3, owner)
         registry.register_issuer("Bench Academy", "did:web:bench.example", key.address, owner)
-        queue(work / "home", 1000, "did:web:bench.example", "Bench Academy")
+        queue(work / "home", 1000, "did:web:bench.example", "Bench Academy", args.format)
         env = {**os.environ, "CREDREG_RPC_URL": node.url, "CREDREG_HOME": str(work / "home"),
                "CREDREG_REGISTRY": registry.address, "CREDREG_PRIVATE_KEY": key.key.hex()}
         subprocess.run([sys.executable, "-m", "registry.cli", "anchor", "--out", str(work / "issued")], env=env,
@@ -120,8 +124,8 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(10)
-        proof = json.loads(single.read_text())["proof"]
-        call = registry.contract.functions.isRevoked(bytes.fromhex(proof["merkleRoot"]), 0)
+        receipt, _ = proofs.read_receipt(json.loads(single.read_text()))  # either proof format
+        call = registry.contract.functions.isRevoked(bytes.fromhex(receipt["merkleRoot"]), 0)
         rpc = work / "eth_call.json"
         rpc.write_text(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_call",
                                    "params": [{"to": registry.address, "data": call._encode_transaction_data()},
