@@ -16,6 +16,7 @@ from hashlib import sha256
 
 from registry.anchoring._crashpoints import checkpoint
 from registry.anchoring.files import AtomicDirectory
+from registry.credentials.proofs import DATA_INTEGRITY_PROOF, MERKLE_CRYPTOSUITE
 from registry.errors import CredregError
 from registry.merkle.tree import MerkleTree
 from registry.store import Store
@@ -28,7 +29,6 @@ def credential_file_name(credential_id: str) -> str:
     if _UUID_ID.fullmatch(credential_id):
         return f"{credential_id[9:].lower()}.json"
     return sha256(credential_id.encode()).hexdigest()[:32] + ".json"
-
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,9 @@ def _chained_proof(parts: ChainedProof, signature_id: str, target: str, path: st
     compact = path.replace('": "', '":"').replace("}, {", "},{")
     receipt = f'{parts.receipt_head}{compact},"targetHash":"{target}"}}'.encode()
     value = base64.urlsafe_b64encode(receipt).rstrip(b"=").decode()
-    return (f'{{"created":"{parts.created}","cryptosuite":"credreg-merkle-2026",'
+    return (f'{{"created":"{parts.created}","cryptosuite":"{MERKLE_CRYPTOSUITE}",'
             f'"previousProof":"{signature_id}","proofPurpose":"assertionMethod","proofValue":"u{value}",'
-            f'"type":"DataIntegrityProof","verificationMethod":"{parts.verification_method}"}}')
+            f'"type":"{DATA_INTEGRITY_PROOF}","verificationMethod":"{parts.verification_method}"}}')
 
 
 def write_range(spec: WriteSpec, tree: MerkleTree, start: int, stop: int,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +73,23 @@ class Context:
         from registry.store import Store
 
         return Store.open(self.home, self.settings.store_url)
+
+    def keystore_password(self, prompt: str, missing: str, *, new: bool = False) -> str:
+        """CREDREG_KEYSTORE_PASSWORD, else asked on a terminal (twice, and not empty, for a ``new``
+        keystore); ConfigError ``missing`` when there is neither."""
+        secret = self.settings.keystore_password
+        if secret is not None:
+            return secret.get_secret_value()
+        if not sys.stdin.isatty():
+            raise ConfigError(missing)
+        from getpass import getpass
+
+        password = getpass(prompt)
+        if new and not password:
+            raise ConfigError("the keystore password must not be empty")
+        if new and getpass("again: ") != password:
+            raise ConfigError("the two passwords differ")
+        return password
 
     def emit(self, data: dict[str, Any], text: str) -> None:
         output.emit(data, text, self.json)

@@ -80,7 +80,9 @@ def _signed(ctx: Context, issuer, docs: list[tuple[str, dict]]):
     from registry.store import NewCredential
 
     found = issuer_key.find(ctx.home, issuer.did, Path(ctx.args.signing_key) if ctx.args.signing_key else None)
-    key = keys.load(found.keystore, _keystore_password(ctx, found.keystore))
+    key = keys.load(found.keystore, ctx.keystore_password(
+        f"password for {found.keystore}: ",
+        f"no password for the signing keystore {found.keystore}: set CREDREG_KEYSTORE_PASSWORD"))
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     started = time.perf_counter()
     say = (lambda line: print(line, file=sys.stderr, flush=True)) if len(docs) >= 10_000 else None
@@ -98,17 +100,6 @@ def _signed(ctx: Context, issuer, docs: list[tuple[str, dict]]):
     items = [NewCredential(s.credential_id, s.target_hash, issuer.did, s.text, source, s.signature_id)
              for (source, _), s in zip(docs, secured, strict=True)]
     return items, found.verification_method
-
-
-def _keystore_password(ctx: Context, path: Path) -> str:
-    secret = ctx.settings.keystore_password
-    if secret is not None:
-        return secret.get_secret_value()
-    if not sys.stdin.isatty():
-        raise ConfigError(f"no password for the signing keystore {path}: set CREDREG_KEYSTORE_PASSWORD")
-    from getpass import getpass
-
-    return getpass(f"password for {path}: ")
 
 
 def cmd_anchor(ctx: Context) -> int:

@@ -9,7 +9,6 @@ so credentials signed with the old ones keep verifying. Nothing here reads the c
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from registry.cli.context import Context
@@ -36,7 +35,9 @@ def cmd_issuer_keygen(ctx: Context) -> int:
             dids.did_web_document(subject, records, anchoring=anchoring)
     elif anchoring is not None:
         raise BadInput("--address and --chain-id go into a did:web document: give --did-web too")
-    password = _password(ctx)
+    password = ctx.keystore_password("password for the new keystore: ",
+                                     "no keystore password: set CREDREG_KEYSTORE_PASSWORD "
+                                     "(or run keygen in a terminal to be asked for one)", new=True)
 
     key = keys.SigningKey.generate()
     public = key.public_multibase
@@ -99,19 +100,3 @@ def _keystore_address(path: Path) -> str:
     return address if address.startswith("0x") else f"0x{address}"
 
 
-def _password(ctx: Context) -> str:
-    """The keystore password: CREDREG_KEYSTORE_PASSWORD, else asked twice on a terminal."""
-    secret = ctx.settings.keystore_password
-    if secret is not None:
-        return secret.get_secret_value()
-    if not sys.stdin.isatty():
-        raise ConfigError("no keystore password: set CREDREG_KEYSTORE_PASSWORD "
-                          "(or run keygen in a terminal to be asked for one)")
-    from getpass import getpass
-
-    password = getpass("password for the new keystore: ")
-    if not password:
-        raise ConfigError("the keystore password must not be empty")
-    if getpass("again: ") != password:
-        raise ConfigError("the two passwords differ")
-    return password

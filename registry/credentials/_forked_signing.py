@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from contextlib import nullcontext
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -59,25 +60,17 @@ def secure_all(documents: Sequence[dict[str, Any]], signer: Signer, verification
         if say and count >= 10_000 and n % step == 0 and n < len(ranges):
             say(f"  signed {len(done):,} of {count:,}")
 
-    if workers <= 1 or count < MIN_PARALLEL:
-        _job = (documents, signer, verification_method, created, prepare)
-        try:
-            for n, bounds in enumerate(ranges, 1):
-                done.extend(_sign_range(bounds))
-                progress(n)
-        finally:
-            _job = None
-        return done
+    parallel = workers > 1 and count >= MIN_PARALLEL
     _job = (documents, signer, verification_method, created, prepare)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for n, part in enumerate(pool.imap(_sign_range, ranges), 1):
+        with multiprocessing.get_context("fork").Pool(workers) if parallel else nullcontext() as pool:
+            for n, part in enumerate(pool.imap(_sign_range, ranges) if parallel else map(_sign_range, ranges), 1):
                 done.extend(part)
                 progress(n)
-    except CredregError:
-        raise
-    except Exception as exc:  # a child's failure comes back here; nothing has been queued
-        raise CredregError(f"signing failed in a worker process: {exc}") from exc
+    except Exception as exc:
+        if not parallel or isinstance(exc, CredregError):
+            raise
+        raise CredregError(f"signing failed in a worker process: {exc}") from exc  # nothing is queued yet
     finally:
         _job = None
     return done

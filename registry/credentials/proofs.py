@@ -22,12 +22,13 @@ from typing import Any
 
 import rfc8785
 
-from registry.credentials.canonical import rfc8785_bytes
+from registry.credentials.canonical import rfc8785_bytes, target_hash
 from registry.credentials.loading import parse_json_with_plainness
 from registry.errors import BadInput
 
 FORMAT_1_TYPE = "CredregMerkleProof2026"
 MERKLE_CRYPTOSUITE = "credreg-merkle-2026"
+DATA_INTEGRITY_PROOF = "DataIntegrityProof"
 RECEIPT_FIELDS = ("targetHash", "merkleRoot", "path", "anchor")
 
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
@@ -92,8 +93,6 @@ def read_receipt(doc: Mapping[str, Any], source: str = "credential") -> tuple[Ma
     """The Merkle receipt a credential carries, in either format, and the hash it must commit to
     (computed here, never taken from the receipt); BadInput naming ``source`` when there is none.
     A reading for tools (revoke, inspect); the verifier checks far more."""
-    from registry.credentials.canonical import target_hash
-
     fmt = proof_format(doc)
     if fmt == 1:
         return doc["proof"], target_hash(doc)
@@ -112,7 +111,7 @@ def anchor_proof(receipt: Mapping[str, Any], previous_proof: str, verification_m
     The anchoring job writes the same object as text, fast (``anchoring.writer``); this is its
     plain form for tools and tests, and a test holds the two to the same bytes."""
     return {"created": created, "cryptosuite": MERKLE_CRYPTOSUITE, "previousProof": previous_proof,
-            "proofPurpose": "assertionMethod", "proofValue": encode_receipt(receipt), "type": "DataIntegrityProof",
+            "proofPurpose": "assertionMethod", "proofValue": encode_receipt(receipt), "type": DATA_INTEGRITY_PROOF,
             "verificationMethod": verification_method}
 
 

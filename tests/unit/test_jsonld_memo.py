@@ -96,8 +96,8 @@ def test_a_configuration_with_another_shape_is_not_templated():
     assert _jsonld_memo.canonical_proof_configuration(config, signing.canonicalize) == _plain(config)
 
 
-def test_forked_signing_gives_the_signatures_of_one_process(monkeypatch):
-    """Same documents, same key, same options: Ed25519 is deterministic, so the bytes must match."""
+def test_forked_signing_signs_every_document_in_order_as_one_process_does(monkeypatch):
+    """Same documents, same key, same options: the same credentials in the same order, each signed validly."""
     monkeypatch.setattr(_forked_signing, "MIN_PARALLEL", 1)
     monkeypatch.setattr(_forked_signing, "_CHUNK", 3)
     key = SigningKey.generate()
