@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -60,16 +61,35 @@ def decode_receipt(proof_value: object, *, proof: str = "proof") -> dict[str, An
     raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     if b"\\u" in raw and _SURROGATE_ESCAPE.search(raw):
         raise BadInput(f"{proof}: the receipt in proofValue escapes a surrogate: not RFC 8785 JSON")
-    try:
-        receipt, _ = parse_json_with_plainness(raw.decode("utf-8"), f"{proof}: proofValue")
-    except UnicodeDecodeError:
-        raise BadInput(f"{proof}: proofValue is not UTF-8 JSON") from None
+    receipt = _canonical_receipt(raw)
+    if receipt is None:  # not as credreg writes it: the strict reader, which names what is wrong
+        try:
+            receipt, _ = parse_json_with_plainness(raw.decode("utf-8"), f"{proof}: proofValue")
+        except UnicodeDecodeError:
+            raise BadInput(f"{proof}: proofValue is not UTF-8 JSON") from None
     if not isinstance(receipt, dict):
         raise BadInput(f"{proof}: proofValue must hold a JSON object, not {type(receipt).__name__}")
     missing = [name for name in RECEIPT_FIELDS if name not in receipt]
     if missing:
         raise BadInput(f"{proof}: the receipt in proofValue has no {', '.join(missing)}")
     return receipt
+
+
+def _canonical_receipt(raw: bytes) -> dict[str, Any] | None:
+    """The receipt, when ``raw`` is written as credreg writes every receipt; else None.
+
+    The verifier decodes a receipt per credential, and the strict reader (duplicate keys and
+    NaN refused, by a Python hook per object) is a fifth of its work. A text equal to the sorted,
+    compact dump of what it parses to (NaN refused) can hold neither, so the C parser may read it;
+    for a receipt (ASCII, integers) that dump is its RFC 8785 text."""
+    try:
+        value = json.loads(raw)
+        if not isinstance(value, dict):
+            return None
+        dump = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return value if dump.encode() == raw else None
+    except (ValueError, RecursionError):
+        return None
 
 
 def claimed_anchor(doc: Mapping[str, Any]) -> Mapping[str, Any] | None:

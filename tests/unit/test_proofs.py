@@ -101,3 +101,20 @@ def test_a_receipt_escaping_a_surrogate_is_refused_by_name():
     value = "u" + base64.urlsafe_b64encode(text).decode().rstrip("=")
     with pytest.raises(BadInput, match=r"proof\[1\]: the receipt in proofValue escapes a surrogate"):
         proofs.decode_receipt(value, proof="proof[1]")
+
+
+@pytest.mark.parametrize("text, message", [
+    (b'{"a":1,"a":1}', "duplicate key"),  # compact and sorted, but not what it parses to
+    (b'{"a":NaN}', "NaN is not valid JSON"),
+    (b'{"a":Infinity}', "Infinity is not valid JSON"),
+])
+def test_the_fast_read_of_a_receipt_refuses_what_the_strict_reader_refuses(text, message):
+    with pytest.raises(BadInput, match=message):
+        proofs.decode_receipt(_value(text), proof="proof[1]")
+
+
+def test_a_receipt_written_otherwise_than_credreg_writes_it_reads_the_same():
+    import json
+
+    spaced = json.dumps(RECEIPT, indent=2).encode()
+    assert proofs.decode_receipt(_value(spaced)) == proofs.decode_receipt(proofs.encode_receipt(RECEIPT)) == RECEIPT
