@@ -1,6 +1,6 @@
 """What the verifier knows of the chain: typed records, the ChainView protocol, and a direct
 reader (for `credreg verify`) that asks the node each time. The service uses an event index
-instead (registry.service.indexer), so a verification there makes no RPC call."""
+instead (registry.chain.indexer), so a verification there makes no RPC call."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from registry.errors import ExitCode
 def cmd_audit(ctx: Context) -> int:
     from registry.chain import deployments
     from registry.chain.artifact import load_artifact
-    from registry.service.indexer import Indexer
+    from registry.chain.indexer import Indexer
 
     registry = ctx.registry()
     w3 = registry.w3
@@ -41,5 +41,13 @@ def cmd_audit(ctx: Context) -> int:
             "roots": len(snap.roots), "credentialsAnchored": sum(r.leaf_count for r in snap.roots.values()),
             "rootsRevoked": sum(1 for r in snap.roots.values() if r.revoked_at),
             "credentialsRevoked": sum(len(v) for v in snap.revoked.values()), "mismatches": mismatches}
+    if ctx.args.public:
+        from registry.status.auditing import audit_folder
+
+        audits = [audit_folder(str(place), snap) for place in ctx.args.public]
+        data["statusLists"] = [{"place": a.place, "issuer": a.issuer, "lists": a.lists,
+                                "revokedOnChain": a.revoked_on_chain, "setInLists": a.set_in_lists,
+                                "mismatches": list(a.mismatches)} for a in audits]
+        mismatches += [f"status lists {a.place}: {m}" for a in audits for m in a.mismatches]
     ctx.emit(data, output.audit(data, issuers))
     return ExitCode.OK if code_ok and not mismatches else ExitCode.FAILURE

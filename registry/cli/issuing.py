@@ -9,10 +9,11 @@ from pathlib import Path
 
 from registry.cli import output
 from registry.cli.context import Context
+from registry.cli.publishing import refresh_after
 from registry.errors import ConfigError, ExitCode
 
 
-def _issuer_of_signer(registry, signer):
+def issuer_of_signer(registry, signer):
     """The accredited issuer whose key signs; NotAuthorized (exit 1) when there is none."""
     from registry.errors import NotAuthorized
 
@@ -46,7 +47,7 @@ def cmd_issue(ctx: Context) -> int:
     else:
         docs = [(str(path), d) for path, d in credentials.load_paths(args.paths)]
     registry = ctx.registry()
-    issuer = _issuer_of_signer(registry, ctx.signer())
+    issuer = issuer_of_signer(registry, ctx.signer())
     if args.unsigned:
         print("credreg issue --unsigned: writing format 1 (no issuer signature), which only credreg's "
               "verifier checks; it is kept for a transition and will go", file=sys.stderr)
@@ -75,8 +76,11 @@ def _signed(ctx: Context, issuer, docs: list[tuple[str, dict]]):
     from datetime import UTC, datetime
 
     from registry import credentials
+    from registry.credentials import status_entry
     from registry.credentials._forked_signing import secure_all
+    from registry.errors import BadInput
     from registry.identity import issuer_key, keys
+    from registry.status import folder
     from registry.store import NewCredential
 
     found = issuer_key.find(ctx.home, issuer.did, Path(ctx.args.signing_key) if ctx.args.signing_key else None)
@@ -89,16 +93,30 @@ def _signed(ctx: Context, issuer, docs: list[tuple[str, dict]]):
     if say:
         say(f"signing {len(docs):,} credentials with {found.verification_method}")
 
+    for source, doc in docs:  # credreg's own entry is the one its lists and the chain keep true
+        if "credentialStatus" in doc:
+            raise BadInput(f"{source}: credentialStatus is set by credreg at issue time (a Bitstring Status "
+                           "List entry of the issuer's); remove it")
+    public_url = folder.public_url_for(issuer.did, ctx.args.public_url or ctx.settings.public_url)
+    # Reserved in a transaction of their own before signing (the signature covers them): a run
+    # that fails from here on leaves unused indices behind, never an index given twice.
+    places = ctx.store().reserve_status(issuer.did, len(docs), status_entry.LIST_SIZE,
+                                        lambda number: status_entry.list_url(public_url, number))
+
     def prepare(doc: dict, index: int) -> dict:
-        return credentials.prepare(doc, issuer.did, issuer.name, docs[index][0])
+        prepared = credentials.prepare(doc, issuer.did, issuer.name, docs[index][0])
+        place = places[index]
+        prepared["credentialStatus"] = status_entry.StatusEntry(place.url, place.index).to_json()
+        return prepared
 
     secured = secure_all([doc for _, doc in docs], key, found.verification_method, created,
                          workers=ctx.args.workers, say=say, prepare=prepare)
     if say:
         elapsed = time.perf_counter() - started
         say(f"signed {len(secured):,} credentials in {elapsed:.1f} s ({len(secured) / elapsed:,.0f}/s); queueing")
-    items = [NewCredential(s.credential_id, s.target_hash, issuer.did, s.text, source, s.signature_id)
-             for (source, _), s in zip(docs, secured, strict=True)]
+    items = [NewCredential(s.credential_id, s.target_hash, issuer.did, s.text, source, s.signature_id,
+                           place.list_id, place.index)
+             for (source, _), s, place in zip(docs, secured, places, strict=True)]
     return items, found.verification_method
 
 
@@ -112,13 +130,14 @@ def cmd_anchor(ctx: Context) -> int:
                             replace_after=args.replace_after, timeout=args.timeout)
     registry = ctx.registry()
     signer = ctx.signer()
-    issuer = _issuer_of_signer(registry, signer)
+    issuer = issuer_of_signer(registry, signer)
     report = AnchorJob(ctx.store(), registry, signer, issuer, options).run()
+    published, code = (None, ExitCode.OK) if args.dry_run else refresh_after(ctx, registry, issuer, "anchor")
     ctx.emit({"dryRun": report.dry_run, "queued": report.queued,
               "plannedBatches": list(report.planned_batches), "estimatedGasPerBatch": report.estimated_gas_per_batch,
               "resumable": list(report.resumable),
-              "batches": [b.__dict__ for b in report.batches]}, output.anchor_report(report))
-    return ExitCode.OK if report.ok else ExitCode.FAILURE
+              "batches": [b.__dict__ for b in report.batches], "published": published}, output.anchor_report(report))
+    return ExitCode.OK if report.ok and code == ExitCode.OK else ExitCode.FAILURE
 
 
 def _revocation_target(ctx: Context, registry, store, target: str) -> tuple[str, int]:
@@ -185,8 +204,9 @@ def cmd_revoke(ctx: Context) -> int:
             store.record_revocation(root, fresh, args.reason, tx)
             results.append({"root": root, "leafIndices": fresh, "transactionHash": tx,
                             "alreadyRevoked": sorted(leaves - set(fresh))})
-    ctx.emit({"revocations": results, "reason": args.reason}, output.revocations(results))
-    return ExitCode.OK
+    published, code = refresh_after(ctx, registry, issuer_of_signer(registry, signer), "revoke")
+    ctx.emit({"revocations": results, "reason": args.reason, "published": published}, output.revocations(results))
+    return code
 
 
 def cmd_status(ctx: Context) -> int:

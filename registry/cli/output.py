@@ -77,6 +77,10 @@ def audit(data: dict[str, Any], issuers: list) -> str:
              f"{data['credentialsRevoked']:,} credentials revoked"]
     lines += [f"  issuer {i.id}: {i.name} ({i.did}), {i.key_count} key(s){', SUSPENDED' if i.suspended else ''}"
               for i in issuers]
+    for a in data.get("statusLists", []):
+        lines.append(f"  status lists {a['place']} ({a['issuer'] or 'unknown issuer'}): {a['lists']} list(s), "
+                     f"{a['revokedOnChain']:,} revoked on chain, {a['setInLists']:,} set"
+                     + ("" if a["mismatches"] else ": agree with the chain"))
     lines += [f"  MISMATCH {m}" for m in data["mismatches"]] or ["  events and state agree for every root"]
     return "\n".join(lines)
 
@@ -126,3 +130,13 @@ def _receipt_lines(receipt: dict[str, Any]) -> list[str]:
     else:
         lines.append(f"    {'anchor:':<19} {anchor!r}")
     return lines
+
+
+def published(report) -> str:
+    """`credreg publish` (and the refresh `revoke` and `anchor` end with): one line per list."""
+    lines = [f"public folder {report.out_dir} for {report.issuer}, as of block {report.block}:"]
+    if report.did_document:
+        lines.append(f"  DID document {report.did_document}")
+    lines += [f"  list {r.number}: {r.url}  {r.anchored:,} anchored, {r.revoked:,} revoked, {r.bytes:,} bytes"
+              for r in report.lists] or ["  no status lists yet (nothing issued signed)"]
+    return "\n".join(lines)

@@ -22,6 +22,7 @@ from registry.cli.inspecting import cmd_inspect
 from registry.cli.issuers import cmd_issuer_key, cmd_issuer_list, cmd_issuer_register, cmd_issuer_suspend
 from registry.cli.issuing import cmd_anchor, cmd_issue, cmd_revoke, cmd_status
 from registry.cli.keygen import cmd_issuer_keygen
+from registry.cli.publishing import cmd_publish
 from registry.cli.serve import cmd_serve
 from registry.cli.verify import cmd_verify
 from registry.errors import CredregError, ExitCode
@@ -33,6 +34,7 @@ environment:
   CREDREG_REGISTRY           registry address (default: the one `credreg deploy` recorded)
   CREDREG_HOME               state folder: store, deployments, issued files (default ./.credreg)
   CREDREG_PRIVATE_KEY        signing key (or --keystore FILE with CREDREG_KEYSTORE_PASSWORD)
+  CREDREG_PUBLIC_URL         where the issuer's public folder is served (status-list URLs)
   CREDREG_DEBUG              1: print the full traceback of an error (as --debug)
 
 exit codes: 0 success, 1 failure or not valid, 2 usage error or bad input, 3 chain unreachable
@@ -152,6 +154,9 @@ def _issue_cmd(sub) -> None:
                    help="processes that sign (default: one per core; used from 2,000 credentials)")
     p.add_argument("--unsigned", action="store_true",
                    help="deprecated: queue without a signature (format 1, checked by credreg's verifier only)")
+    p.add_argument("--public-url", metavar="URL",
+                   help="where the issuer's public folder is served; status lists go under it (CREDREG_PUBLIC_URL; "
+                        "default for a did:web issuer: https://its-domain/)")
 
 
 def _number(kind: type, low: float, high: float | None = None, what: str = "a number", bound: str | None = None):
@@ -189,6 +194,7 @@ def _anchor_cmd(sub) -> None:
                    help="seconds before a stuck transaction is replaced with a higher fee (default 60)")
     p.add_argument("--timeout", type=_positive_float, default=900.0,
                    help="seconds to wait for mining before leaving the batch to the next run (default 900)")
+    _publish_flags(p, "at the end, refresh")
 
 
 @command
@@ -201,6 +207,31 @@ def _revoke_cmd(sub) -> None:
     p.add_argument("targets", nargs="*", metavar="FILE|CREDENTIAL_ID")
     p.add_argument("--root", help="revoke the whole batch with this Merkle root")
     p.add_argument("--reason", type=_reason, default=0, help="reason code 0-255 (default 0)")
+    _publish_flags(p, "at the end, refresh")
+
+
+def _publish_flags(p: argparse.ArgumentParser, verb: str) -> None:
+    p.add_argument("--public-out", metavar="DIR",
+                   help=f"{verb} the issuer's public folder here (default $CREDREG_HOME/public)")
+    p.add_argument("--signing-key", metavar="FILE",
+                   help="the Ed25519 keystore that signs the status lists (default: found by the issuer's DID)")
+
+
+@command
+def _publish_cmd(sub) -> None:
+    p = _add(sub, "publish", cmd_publish, "write the issuer's public folder: DID document and status lists",
+             "Mirror the chain into the issuer's public files: one signed BitstringStatusListCredential\n"
+             "(W3C Bitstring Status List v1.0) per status list, with the bit of every credential revoked on\n"
+             "chain set, singly or by root, whoever sent the revocation (the registry's events are read, not\n"
+             "the store's record); an anchor map per list (index -> root, leaf) that lets anyone hold the\n"
+             "list to the chain (`credreg audit --public`); a did:web issuer's DID document. Every file is\n"
+             "replaced atomically: an interrupted publish leaves the previous files in place. `revoke` and\n"
+             "`anchor` run it at the end. Publish the folder at the issuer's public URL (any static host),\n"
+             "or serve it with `credreg serve --public DIR`.\n\n"
+             "example:\n  credreg publish --out /srv/www/academy.example")
+    p.add_argument("--out", metavar="DIR", help="the public folder (default $CREDREG_HOME/public)")
+    p.add_argument("--signing-key", metavar="FILE",
+                   help="the Ed25519 keystore that signs the lists (default: found by the issuer's DID)")
 
 
 @command
@@ -243,14 +274,23 @@ def _serve_cmd(sub) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
     p.add_argument("--confirmations", type=_positive_int, help="blocks deep an anchor must be (default 1)")
+    p.add_argument("--public", metavar="DIR", type=Path,
+                   help="also serve this public folder (DID document, status lists) at its paths, with "
+                        "Cache-Control and ETag (CREDREG_PUBLIC_DIR)")
 
 
 @command
 def _audit_cmd(sub) -> None:
-    _add(sub, "audit", cmd_audit, "check the deployed registry's code and replay its whole history",
-         "For auditors: compare the deployed bytecode with the source published in the package, show\n"
-         "governance (owner, pending owner) and issuers, replay every event since deployment and check\n"
-         "it against the contract's state. Exit 0 when all agree, 1 otherwise.")
+    p = _add(sub, "audit", cmd_audit, "check the deployed registry's code and replay its whole history",
+             "For auditors: compare the deployed bytecode with the source published in the package, show\n"
+             "governance (owner, pending owner) and issuers, replay every event since deployment and check\n"
+             "it against the contract's state. With --public, also hold each issuer's published status\n"
+             "lists to the chain: every credential revoked on chain is set in its list, no bit is set that\n"
+             "the chain does not have, each list is signed by a key of its issuer. Each mismatch is named.\n"
+             "Exit 0 when all agree, 1 otherwise.\n\n"
+             "example:\n  credreg audit --public https://academy.example/ --public .credreg/public")
+    p.add_argument("--public", metavar="DIR|URL", action="append", default=[],
+                   help="an issuer's public folder, or the URL it is served at (repeat for several issuers)")
 
 
 def build_parser() -> argparse.ArgumentParser:

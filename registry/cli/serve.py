@@ -45,8 +45,15 @@ def cmd_serve(ctx: Context) -> int:
     settings = ctx.settings.model_copy(update={"private_key": None, "keystore_password": None})
     if ctx.args.confirmations:
         settings = settings.model_copy(update={"confirmations": ctx.args.confirmations})
+    if ctx.args.public is not None:
+        if not ctx.args.public.is_dir():
+            from registry.errors import ConfigError
+
+            raise ConfigError(f"--public {ctx.args.public}: not a folder (run `credreg publish` to make it)")
+        settings = settings.model_copy(update={"public_dir": ctx.args.public.resolve()})
     ctx.registry()  # fail now, with a clear message and exit code, if there is nothing to serve
-    print(f"credreg verifier on http://{ctx.args.host}:{ctx.args.port}/  (API docs at /docs)", file=sys.stderr)
+    print(f"credreg verifier on http://{ctx.args.host}:{ctx.args.port}/  (API docs at /docs)"
+          + (f"; public files of {settings.public_dir}" if settings.public_dir else ""), file=sys.stderr)
     # Spawned workers get the Config pickled, factory and Settings with it: each builds its app
     # from these very Settings, and nothing is written to os.environ.
     config = uvicorn.Config(AppFactory(settings), factory=True, host=ctx.args.host,

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from registry.chain.view import ChainView
 from registry.service.metrics import Metrics
-from registry.service.routers import operations, registry, vc_api, verify
+from registry.service.routers import operations, public, registry, vc_api, verify
 from registry.service.settings import Settings
 
 __all__ = ["Settings", "create_app"]
@@ -39,6 +39,8 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
     app.include_router(vc_api.router)
     app.include_router(registry.router)
     app.include_router(operations.router)
+    if settings.public_dir is not None:
+        app.include_router(public.router)  # last: it answers only paths no other route has
 
     def openapi() -> dict[str, Any]:
         # The routes are made once, at import; the limits they enforce are this app's settings.
@@ -67,7 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         return
     from registry.chain import deployments
     from registry.chain.client import connect
-    from registry.service.indexer import Indexer
+    from registry.chain.indexer import Indexer
 
     settings: Settings = app.state.settings
     w3 = connect(settings.rpc_url)

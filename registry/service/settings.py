@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # keep them out of every repr, log line and error message (invariant 9).
     private_key: SecretStr | None = None
     keystore_password: SecretStr | None = None
+    # The issuer's public folder: the URL it is served at (status-list URLs are made under it;
+    # default for a did:web issuer: its origin) and, for `credreg serve`, the folder to serve.
+    public_url: str | None = None
+    public_dir: Path | None = None
     debug: bool = False  # the CLI prints full tracebacks (as `credreg --debug` does)
     # The verifier.
     confirmations: int = Field(1, ge=1)

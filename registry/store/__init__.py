@@ -11,7 +11,8 @@ each call to its module:
 - ``queue``: adding credentials (all or none, duplicates refused), reading the queue;
 - ``batches``: building a batch and numbering its leaves, its documents by leaf range, its
   states and release, the journal, credentials by state;
-- ``revocations``: what the store records of revocations, credential -> (root, leaf).
+- ``revocations``: what the store records of revocations, credential -> (root, leaf);
+- ``status_lists``: each issuer's status lists, indices handed out, index -> (root, leaf).
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ from sqlalchemy.engine import Engine
 from registry.store import batches as _batches
 from registry.store import queue as _queue
 from registry.store import revocations as _revocations
+from registry.store import status_lists as _status_lists
 from registry.store._common import now
 from registry.store.batches import Batch
 from registry.store.engine import MIGRATIONS, migrate, open_engine, store_url
 from registry.store.queue import NewCredential
 from registry.store.revocations import IssuedCredential
+from registry.store.status_lists import Reserved, StatusList
 
-__all__ = ["Batch", "IssuedCredential", "NewCredential", "Store", "now", "store_url"]
+__all__ = ["Batch", "IssuedCredential", "NewCredential", "Reserved", "StatusList", "Store", "now", "store_url"]
 
 _MIGRATIONS = MIGRATIONS  # where the migration tests upgrade a store to a given revision from
 
@@ -103,3 +106,13 @@ class Store:
 
     def record_revocation(self, root: str, leaf_indices: Sequence[int] | None, reason: int, tx_hash: str) -> None:
         _revocations.record_revocation(self.engine, root, leaf_indices, reason, tx_hash)
+
+    # ------------------------------------------------------------------ status lists
+    def reserve_status(self, issuer_did: str, count: int, size: int, url_of) -> list[Reserved]:
+        return _status_lists.reserve(self.engine, issuer_did, count, size, url_of)
+
+    def status_lists(self, issuer_did: str) -> list[StatusList]:
+        return _status_lists.lists(self.engine, issuer_did)
+
+    def status_entries(self, list_id: int) -> Iterator[tuple[int, str, int]]:
+        return _status_lists.anchored_entries(self.engine, list_id)

@@ -17,7 +17,9 @@ from registry.store.schema import credentials, documents
 
 class NewCredential(NamedTuple):
     """A prepared credential ready to queue: ``document`` is its text as the store keeps it
-    (``schema.documents`` says how), ``signature_id`` the id of its signature proof, if signed."""
+    (``schema.documents`` says how), ``signature_id`` the id of its signature proof, if signed,
+    and ``status_list``/``status_index`` the place :func:`~registry.store.status_lists.reserve`
+    gave its ``credentialStatus`` entry."""
 
     credential_id: str
     target_hash: str
@@ -25,13 +27,16 @@ class NewCredential(NamedTuple):
     document: str
     source: str | None
     signature_id: str | None = None
+    status_list: int | None = None
+    status_index: int | None = None
 
 
 def enqueue(engine: Engine, items: Sequence[NewCredential]) -> int:
     """Queue credentials, all or none; a duplicate (id or hash) is refused by name."""
     stamp = now()
     rows = [{"credential_id": i.credential_id, "target_hash": i.target_hash, "issuer_did": i.issuer_did,
-             "source": i.source, "queued_at": stamp, "state": "queued"} for i in items]
+             "source": i.source, "queued_at": stamp, "state": "queued", "status_list": i.status_list,
+             "status_index": i.status_index} for i in items]
     docs = [{"credential_id": i.credential_id, "document": i.document, "signature_id": i.signature_id}
             for i in items]
     try:

@@ -3,7 +3,7 @@ the ORM's unit of work would make slow). Schema changes go through alembic migra
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text
 
 metadata = MetaData()
 
@@ -22,11 +22,30 @@ credentials = Table(
     Column("revoked_at", String),
     Column("revoke_reason", Integer),
     Column("revoke_tx", String),
+    # Its credentialStatus entry: list (status_lists.id) and index (migration 0005; NULL if unsigned).
+    Column("status_list", Integer),
+    Column("status_index", Integer),
     # Partial (migration 0003): batching moves each row out of the first and into the second only.
     Index("ix_credentials_queued", "issuer_did", "id",
           sqlite_where=text("state = 'queued'"), postgresql_where=text("state = 'queued'")),
     Index("ix_credentials_batch_leaf", "batch_id", "leaf_index", unique=True,
           sqlite_where=text("batch_id IS NOT NULL"), postgresql_where=text("batch_id IS NOT NULL")),
+    Index("ix_credentials_status", "status_list", "status_index", unique=True,
+          sqlite_where=text("status_list IS NOT NULL"), postgresql_where=text("status_list IS NOT NULL")),
+)
+
+# An issuer's Bitstring Status Lists (migration 0005), numbered 1, 2, … per issuer. ``allocated``
+# indices of a list have been handed out, in order, never to be handed out again.
+status_lists = Table(
+    "status_lists", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("issuer_did", String, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("url", String, nullable=False, unique=True),
+    Column("size", Integer, nullable=False),
+    Column("allocated", Integer, nullable=False),
+    Column("created_at", String, nullable=False),
+    UniqueConstraint("issuer_did", "number", name="uq_status_lists_issuer_number"),
 )
 
 # The text of each credential as queued. Unsigned (format 1, signature_id NULL): the RFC 8785

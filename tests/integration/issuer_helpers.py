@@ -125,11 +125,14 @@ def ensure_signing_key(home: Path, did: str) -> None:
     dids.write_did_document(home / "public", dids.did_web_document(did, [dids.KeyRecord(key.public_multibase)]))
 
 
+PUBLIC_URL = "https://academy.example/"  # where the issuer's public folder is said to be served
+
+
 def cli_env(url: str, home: Path, account: LocalAccount, registry: RegistryClient | None = None,
             signing_did: str | None = None) -> dict[str, str]:
     """The CLI's environment; with ``signing_did``, the home also holds that issuer's signing key."""
     env = {"CREDREG_RPC_URL": url, "CREDREG_HOME": str(home), "CREDREG_PRIVATE_KEY": key_hex(account),
-           "CREDREG_KEYSTORE_PASSWORD": KEYSTORE_PASSWORD}
+           "CREDREG_KEYSTORE_PASSWORD": KEYSTORE_PASSWORD, "CREDREG_PUBLIC_URL": PUBLIC_URL}
     if registry is not None:
         env["CREDREG_REGISTRY"] = registry.address
     if signing_did is not None:

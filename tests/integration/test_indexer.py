@@ -28,7 +28,7 @@ from verifier_helpers import (  # noqa: E402, F401 (world: fixture)
 from registry.chain.client import RegistryClient, connect  # noqa: E402
 from registry.chain.view import DirectChainView  # noqa: E402
 from registry.dev.devchain import Anvil, dev_account  # noqa: E402
-from registry.service.indexer import Indexer  # noqa: E402
+from registry.chain.indexer import Indexer  # noqa: E402
 from registry.verification import verify  # noqa: E402
 
 LABELS = ("sql", "batch2-a", "cross-issuer")

@@ -20,9 +20,10 @@ BELOW = {
     "chain": {"errors"},
     "identity": {"errors"},
     "anchoring": {"chain", "store", "merkle", "credentials", "identity", "errors"},
+    "status": {"chain", "store", "merkle", "credentials", "identity", "errors"},
     "verification": {"chain", "store", "merkle", "credentials", "identity", "errors"},
-    "service": {"anchoring", "verification", "chain", "store", "merkle", "credentials", "identity", "errors"},
-    "cli": {"service", "anchoring", "verification", "chain", "store", "merkle", "credentials", "identity",
+    "service": {"anchoring", "verification", "status", "chain", "store", "merkle", "credentials", "identity", "errors"},
+    "cli": {"service", "anchoring", "verification", "status", "chain", "store", "merkle", "credentials", "identity",
             "errors"},
 }
 

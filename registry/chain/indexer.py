@@ -1,4 +1,5 @@
-"""The chain indexer: the service's own view of the registry, built from its events.
+"""The chain indexer: the registry's state built from its events (the verifier service's view,
+and what `credreg publish` and `credreg audit` replay).
 
 It reads the registry's logs from its deployment block in windows that halve on provider errors
 (and grow back), follows the head, and re-reads the last ``reorg_depth`` blocks on every poll, so

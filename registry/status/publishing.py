@@ -1,0 +1,71 @@
+"""``credreg publish``: the issuer's status lists mirrored from the chain into its public folder.
+
+The chain is the source of truth: a credential's bit is set when the registry's events (read
+from the deployment block by the same indexer the verifier uses) revoke its leaf or its whole
+root, whoever sent the revocation and from wherever. The store supplies what the chain cannot:
+which credential holds which status index, and under which (root, leaf) it was anchored. Only
+roots the chain says this issuer anchored count; a credential not anchored yet keeps its bit clear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from registry.chain.indexer import IndexState
+from registry.credentials.signing import Signer
+from registry.status import folder, lists
+
+
+@dataclass(frozen=True)
+class PublishedListReport:
+    number: int
+    url: str
+    anchored: int  # credentials of the list under a root the chain holds
+    revoked: int
+    bytes: int  # of the signed list credential as written
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    out_dir: str
+    issuer: str
+    block: int
+    lists: tuple[PublishedListReport, ...]
+    did_document: str | None
+
+
+def publish(store, snapshot: IndexState, issuer_id: int, issuer_did: str, chain_id: int, registry: str,
+            signer: Signer, verification_method: str, out_dir: Path, now: str,
+            did_document: Mapping[str, Any] | None = None,
+            say: Callable[[str], None] | None = None) -> PublishReport:
+    """Build, sign and write every status list of the issuer as the chain has it at ``snapshot``."""
+    revoked_roots = {root for root, record in snapshot.roots.items()
+                     if record.issuer_id == issuer_id and record.revoked_at}
+    ours = {root for root, record in snapshot.roots.items() if record.issuer_id == issuer_id}
+    files, reports = [], []
+    for status_list in store.status_lists(issuer_did):
+        entries, revoked = [], []
+        for index, root, leaf in store.status_entries(status_list.id):
+            if root not in ours:
+                continue  # a batch not (or no longer) on chain: the credential was never delivered
+            entries.append((index, root, leaf))
+            if root in revoked_roots or leaf in snapshot.revoked.get(root, ()):
+                revoked.append(index)
+        credential = lists.sign_list(
+            lists.list_credential(status_list.url, issuer_did, status_list.size, revoked, now),
+            signer, verification_method, now)
+        anchors = {"list": status_list.url, "issuer": issuer_did, "chainId": chain_id, "registry": registry,
+                   "block": snapshot.block, "runs": folder.runs_of(entries)}
+        files.append(folder.ListFiles(status_list.number, credential, anchors))
+        reports.append(PublishedListReport(status_list.number, status_list.url, len(entries), len(revoked),
+                                           len(folder.to_bytes(credential))))
+    index = {"issuer": issuer_did, "chainId": chain_id, "registry": registry, "block": snapshot.block,
+             "updated": now,
+             "lists": [{"number": f.number, "url": f.credential["id"], "file": folder.list_path(f.number),
+                        "anchors": folder.anchors_path(f.number)} for f in files]}
+    written = folder.write(out_dir, index, files, did_document, say)
+    did_path = str(written[0]) if did_document is not None else None
+    return PublishReport(str(out_dir), issuer_did, snapshot.block, tuple(reports), did_path)

@@ -1,0 +1,102 @@
+"""Status-list indices: handing them out per issuer, and the mapping index <-> credential <-> (root, leaf).
+
+Indices are reserved before the credentials are signed (the signature covers them) and in a
+transaction of their own, so a ``credreg issue`` that fails afterwards leaves a gap, never an
+index given twice. A list is full at its size; a new one starts then, and also when the issuer's
+public URL changed (its lists keep the URL they were published at).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from registry.errors import CredregError
+from registry.store._common import now
+from registry.store.schema import batches, credentials, status_lists
+
+
+class StatusList(NamedTuple):
+    id: int
+    issuer_did: str
+    number: int
+    url: str
+    size: int
+    allocated: int
+
+
+class Reserved(NamedTuple):
+    list_id: int
+    url: str
+    index: int
+
+
+_COLUMNS = (status_lists.c.id, status_lists.c.issuer_did, status_lists.c.number, status_lists.c.url,
+            status_lists.c.size, status_lists.c.allocated)
+
+
+def reserve(engine: Engine, issuer_did: str, count: int, size: int, url_of: Callable[[int], str]) -> list[Reserved]:
+    """``count`` fresh indices of the issuer's lists, in order; ``url_of(number)`` names a new list."""
+    for _ in range(20):  # another process reserving at the same moment: read again and retry
+        try:
+            return _reserve_once(engine, issuer_did, count, size, url_of)
+        except (_Raced, IntegrityError):  # IntegrityError: the same new list made by both
+            continue
+    raise CredregError(f"could not reserve status-list indices for {issuer_did}: the store is too busy")
+
+
+class _Raced(Exception):
+    """Another process moved the list's allocation between our read and our update."""
+
+
+def _reserve_once(engine: Engine, issuer_did: str, count: int, size: int,
+                  url_of: Callable[[int], str]) -> list[Reserved]:
+    with engine.begin() as conn:
+        row = conn.execute(select(*_COLUMNS).where(status_lists.c.issuer_did == issuer_did)
+                           .order_by(status_lists.c.number.desc()).limit(1)).first()
+        current = StatusList(*row) if row else None
+        out: list[Reserved] = []
+        while len(out) < count:
+            if current is None or current.allocated >= current.size or current.url != url_of(current.number):
+                number = current.number + 1 if current else 1
+                new_id = conn.execute(insert(status_lists).values(
+                    issuer_did=issuer_did, number=number, url=url_of(number), size=size, allocated=0,
+                    created_at=now())).inserted_primary_key[0]
+                current = StatusList(new_id, issuer_did, number, url_of(number), size, 0)
+            take = min(count - len(out), current.size - current.allocated)
+            moved = conn.execute(update(status_lists).where(
+                status_lists.c.id == current.id, status_lists.c.allocated == current.allocated)
+                .values(allocated=current.allocated + take)).rowcount
+            if moved != 1:
+                raise _Raced  # leaves the with block: the transaction is rolled back
+            out += [Reserved(current.id, current.url, i)
+                    for i in range(current.allocated, current.allocated + take)]
+            current = current._replace(allocated=current.allocated + take)
+        return out
+
+
+def lists(engine: Engine, issuer_did: str) -> list[StatusList]:
+    """The issuer's status lists, by number."""
+    with engine.connect() as conn:
+        return [StatusList(*r) for r in conn.execute(
+            select(*_COLUMNS).where(status_lists.c.issuer_did == issuer_did).order_by(status_lists.c.number))]
+
+
+def anchored_entries(engine: Engine, list_id: int, chunk: int = 200_000) -> Iterator[tuple[int, str, int]]:
+    """(status index, batch root, leaf index) of a list's credentials that are in a batch, by index."""
+    start = -1
+    with engine.connect() as conn:
+        while True:
+            rows = conn.execute(
+                select(credentials.c.status_index, batches.c.root, credentials.c.leaf_index)
+                .join_from(credentials, batches, credentials.c.batch_id == batches.c.id)
+                .where(credentials.c.status_list == list_id, credentials.c.status_index > start)
+                .order_by(credentials.c.status_index).limit(chunk)).all()
+            if not rows:
+                return
+            yield from rows
+            start = rows[-1][0]
