@@ -24,7 +24,7 @@ from typing import Any
 from web3 import Web3
 
 from registry.chain.artifact import load_artifact
-from registry.chain.view import IssuerView, RootRecord, ViewHealth
+from registry.chain.view import IssuerView, RootRecord, StatusLists, ViewHealth
 
 log = logging.getLogger("credreg.indexer")
 _EVENTS = ("IssuerRegistered", "IssuerSuspended", "RootAnchored", "CredentialsRevoked", "RootRevoked")
@@ -87,6 +87,7 @@ class Indexer:
         self.poll_interval = poll_interval
         self.max_lag = max_lag
         self.max_staleness = max_staleness
+        self.status_lists: StatusLists | None = None  # published status lists the views carry (set by the service)
         self._settled_hash: str | None = None  # hash of the settled block: same chain history?
         self.settled = self._load() or IndexState(start_block - 1)
         self.snapshot = self.settled  # what verifications read; replaced whole, never mutated
@@ -252,6 +253,7 @@ class IndexedView:
         self._health = indexer.health()
         self.registry = indexer.registry
         self.chain_id = indexer.chain_id or -1
+        self.status_lists = indexer.status_lists
 
     def health(self) -> ViewHealth:
         return self._health

@@ -48,9 +48,21 @@ class ViewHealth:
         return max(0, self.head_block - self.indexed_block)
 
 
+class StatusLists(Protocol):
+    """What the verifier knows of issuers' published status lists (their anchor maps), read from
+    folders it was given, never fetched per request (``registry.status.lookup``)."""
+
+    def list_issuer(self, url: str) -> str | None:
+        """The DID whose published list ``url`` is; None for a list the verifier does not know."""
+
+    def holder(self, url: str, index: int) -> tuple[str, int] | None:
+        """(root, leaf) of the credential the list's anchor map places at ``index``, if any."""
+
+
 class ChainView(Protocol):
     chain_id: int
     registry: str  # checksum address
+    status_lists: StatusLists | None  # None: status entries are not cross-checked
 
     def health(self) -> ViewHealth: ...
     def root(self, root: str) -> RootRecord | None: ...
@@ -65,6 +77,8 @@ class DirectChainView:
     """Reads the registry on each question. The block of a root comes from the RootAnchored log
     of the transaction the proof names, checked against the registry, never taken on trust; a
     root anchored by another transaction is found by scanning recent logs."""
+
+    status_lists: StatusLists | None = None
 
     def __init__(self, client: RegistryClient, claimed_tx: str | None = None, scan_blocks: int = 50_000) -> None:
         self.client = client

@@ -79,7 +79,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     indexer = Indexer(w3, address, start_block=start, reorg_depth=settings.reorg_depth,
                       state_file=settings.home / f"index-{chain_id}-{address.lower()}.json",
                       poll_interval=settings.poll_interval, max_lag=settings.max_lag_blocks,
-                      max_staleness=settings.max_staleness_seconds).start()
+                      max_staleness=settings.max_staleness_seconds)
+    if settings.public_dir is not None:  # the folder it serves: its anchor maps back the status check
+        from registry.status.lookup import PublishedFolders
+
+        indexer.status_lists = PublishedFolders([settings.public_dir])
+    indexer.start()
     app.state.views, app.state.indexer = indexer.view, indexer
     log.info(json.dumps({"event": "started", "registry": address, "chainId": chain_id, "fromBlock": start}))
     try:

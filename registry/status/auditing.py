@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from registry.chain.indexer import IndexState
 from registry.chain.view import IssuerView
 from registry.errors import BadInput
-from registry.identity import did as dids
 from registry.status import folder, lists
 
 _SHOWN = 5  # indices named per kind of mismatch; the count says how many more
@@ -115,7 +113,7 @@ def _audit_list(fetch, name: str, entry: object, issuer: IssuerView, did_documen
 def _did_document(fetch, name: str, did: str, problems: list[str]) -> dict | None:
     if not did.startswith("did:web:"):
         return None  # a did:key is its own document
-    relative = dids.parse_did_web(did).document_path(Path(".")).as_posix()
+    relative = folder.did_document_path(did)
     try:
         document = folder.read_json(fetch, relative, name)
     except BadInput as exc:

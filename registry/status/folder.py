@@ -22,8 +22,11 @@ whose set bits its map cannot explain.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,14 +43,30 @@ MAX_FILE_BYTES = 32 << 20  # a list or map file: far more than a 131,072-entry l
 
 def public_url_for(issuer_did: str, configured: str | None) -> str:
     """The URL the issuer's public folder is served at: the setting (``CREDREG_PUBLIC_URL``), else
-    for a did:web issuer the origin its DID document is served from; a did:key has no such place."""
+    for a did:web issuer where its DID document lives (``https://HOST[:PORT]/[PATH/]``); a did:key
+    names no such place."""
     if configured:
         return check_public_url(configured, "CREDREG_PUBLIC_URL / --public-url")
     if issuer_did.startswith("did:web:"):
         web = dids.parse_did_web(issuer_did)
-        return f"https://{web.host}{'' if web.port is None else f':{web.port}'}/"
+        path = "".join(f"{quote(segment)}/" for segment in web.path)
+        return f"https://{web.host}{'' if web.port is None else f':{web.port}'}/{path}"
     raise ConfigError(f"{issuer_did} names no web site for its status lists: set CREDREG_PUBLIC_URL (or "
                       "--public-url) to the URL its public folder is served at, e.g. https://academy.example/")
+
+
+def default_folder(public_root: Path, issuer_did: str) -> Path:
+    """Where the issuer's public folder is kept in a home by default: ``public_root`` (the web
+    site's root, where `credreg issuer keygen` puts a did:web's DID document), in the DID's path."""
+    if issuer_did.startswith("did:web:"):
+        return public_root.joinpath(*dids.parse_did_web(issuer_did).path)
+    return public_root
+
+
+def did_document_path(issuer_did: str) -> str:
+    """Where a did:web's DID document sits in its public folder: ``did.json`` for a DID with a
+    path (the folder is served at that path), else ``.well-known/did.json``."""
+    return "did.json" if dids.parse_did_web(issuer_did).path else ".well-known/did.json"
 
 
 def anchors_path(number: int) -> str:
@@ -98,7 +117,9 @@ def write(out_dir: Path, index: dict[str, Any], lists: Iterable[ListFiles],
     """Write the folder (see the module docstring for the order); the paths written."""
     written = []
     if did_document is not None:
-        written.append(dids.write_did_document(out_dir, dict(did_document)))
+        path = out_dir / did_document_path(did_document["id"])
+        write_atomic(path, (json.dumps(did_document, indent=2) + "\n").encode("utf-8"), mode=0o644)
+        written.append(path)
     for files in lists:
         for relative, document in ((anchors_path(files.number), files.anchors),
                                    (list_path(files.number), files.credential)):
@@ -107,10 +128,17 @@ def write(out_dir: Path, index: dict[str, Any], lists: Iterable[ListFiles],
             written.append(path)
         if say:
             say(f"  wrote {list_path(files.number)}")
+        _test_kill_point("publish-list")
     path = out_dir / INDEX_PATH
     write_atomic(path, to_bytes(index), mode=0o644)
     written.append(path)
     return written
+
+
+def _test_kill_point(stage: str) -> None:
+    # The crash tests' hook (as registry.anchoring._crashpoints): a real SIGKILL between two lists.
+    if os.environ.get("CREDREG_TEST_KILL_AT") == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def to_bytes(document: Mapping[str, Any]) -> bytes:

@@ -9,6 +9,7 @@ roots the chain says this issuer anchored count; a credential not anchored yet k
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 from registry.chain.indexer import IndexState
 from registry.credentials.signing import Signer
+from registry.errors import BadInput, ConfigError
 from registry.status import folder, lists
 
 
@@ -42,6 +44,7 @@ def publish(store, snapshot: IndexState, issuer_id: int, issuer_did: str, chain_
             did_document: Mapping[str, Any] | None = None,
             say: Callable[[str], None] | None = None) -> PublishReport:
     """Build, sign and write every status list of the issuer as the chain has it at ``snapshot``."""
+    _check_folder_is_ours(out_dir, issuer_did)
     revoked_roots = {root for root, record in snapshot.roots.items()
                      if record.issuer_id == issuer_id and record.revoked_at}
     ours = {root for root, record in snapshot.roots.items() if record.issuer_id == issuer_id}
@@ -69,3 +72,17 @@ def publish(store, snapshot: IndexState, issuer_id: int, issuer_did: str, chain_
     written = folder.write(out_dir, index, files, did_document, say)
     did_path = str(written[0]) if did_document is not None else None
     return PublishReport(str(out_dir), issuer_did, snapshot.block, tuple(reports), did_path)
+
+
+def _check_folder_is_ours(out_dir: Path, issuer_did: str) -> None:
+    """Refuse to write over another issuer's public folder (two issuers in one home, one folder)."""
+    index = out_dir / folder.INDEX_PATH
+    if not index.exists():
+        return
+    try:
+        owner = json.loads(index.read_text(encoding="utf-8")).get("issuer")
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        raise BadInput(f"{index}: exists but is not a status-list index credreg wrote; move it away") from None
+    if owner != issuer_did:
+        raise ConfigError(f"{out_dir} is the public folder of {owner}: give {issuer_did} its own "
+                          "(--out, or --public-out on revoke and anchor, and its own CREDREG_PUBLIC_URL)")

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from registry.errors import CredregError
+from registry.errors import ConfigError, CredregError
 from registry.store._common import now
 from registry.store.schema import batches, credentials, status_lists
 
@@ -63,6 +63,11 @@ def _reserve_once(engine: Engine, issuer_did: str, count: int, size: int,
         while len(out) < count:
             if current is None or current.allocated >= current.size or current.url != url_of(current.number):
                 number = current.number + 1 if current else 1
+                taken = conn.execute(select(status_lists.c.issuer_did).where(
+                    status_lists.c.url == url_of(number))).scalar()
+                if taken is not None:
+                    raise ConfigError(f"status list {url_of(number)} belongs to {taken} already: give "
+                                      f"{issuer_did} its own public URL (CREDREG_PUBLIC_URL / --public-url)")
                 new_id = conn.execute(insert(status_lists).values(
                     issuer_did=issuer_did, number=number, url=url_of(number), size=size, allocated=0,
                     created_at=now())).inserted_primary_key[0]

@@ -23,7 +23,7 @@ from typing import Any
 
 from registry import credentials
 from registry.chain.view import ChainView
-from registry.credentials import proofs
+from registry.credentials import proofs, status_entry
 from registry.errors import CredregError
 from registry.merkle import paths as merkle
 from registry.verification.verdict import Check, Verdict
@@ -166,6 +166,43 @@ def _issuer_id_of(doc: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _status_failure(doc: Mapping[str, Any], view: ChainView, issuer_did: str, root: str, leaf: int,
+                    run: _Run) -> str:
+    """Why the credential's status entry is wrong ("" when it is not, the check then recorded).
+
+    Revocation is answered from the chain above, never from the list (no fetch per request). A
+    list this verifier knows (from the issuers' published folders it reads) must be the issuer's
+    own, and its anchor map must place this very credential at the entry's index: an entry that
+    points at another issuer's list, or at an index another credential holds, would show a
+    standard verifier another credential's revocation, or none."""
+    status = doc.get("credentialStatus")
+    if status is None:
+        return ""
+    if not (isinstance(status, Mapping) and status.get("type") == status_entry.ENTRY_TYPE):
+        # Not credreg's kind (a credential anchored before credreg set one kept its own): left alone.
+        run.ok("status", "a status entry credreg does not check; revocation is read from the chain")
+        return ""
+    try:
+        entry = status_entry.read_entry(doc)
+    except CredregError as exc:
+        return str(exc)
+    where = f"index {entry.index} of {entry.list_url}"
+    lists = getattr(view, "status_lists", None)
+    owner = lists.list_issuer(entry.list_url) if lists is not None else None
+    if owner is None:
+        run.ok("status", f"status list entry {where}; revocation is read from the chain, the list is not fetched")
+        return ""
+    if owner != issuer_did:
+        return f"the status entry points at a status list of another issuer ({owner}): {where}"
+    held = lists.holder(entry.list_url, entry.index)
+    if held is not None and held != (root, leaf):
+        return (f"the status entry names {where}, which the issuer's published map gives to another credential "
+                f"(root {held[0][:16]}…, leaf {held[1]})")
+    state = "its published map agrees" if held else "not in the issuer's published map yet"
+    run.ok("status", f"status list entry {where} ({state}); revocation is read from the chain, the list is not fetched")
+    return ""
+
+
 def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime | None = None,
            plain: bool = False) -> Verdict:
     """The verdict on one presented credential. Never raises for bad input: that is a verdict.
@@ -271,6 +308,11 @@ def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime |
         return run.verdict("revoked", "revocation", f"credential {leaf + 1} of {record.leaf_count} in its batch "
                                                     "was revoked by the issuer")
     run.ok("revocation", f"not revoked (credential {leaf + 1} of {record.leaf_count} in its batch)")
+
+    # status: the credential's status-list entry agrees with where it was anchored
+    failure = _status_failure(doc, view, issuer.did, root, leaf, run)
+    if failure:
+        return run.verdict("invalid", "status", failure)
 
     # validity period
     valid_from = credentials.parse_datetime(doc["validFrom"])
