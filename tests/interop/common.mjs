@@ -50,3 +50,39 @@ export function credentialFiles(paths) {
   }
   return files;
 }
+
+// --serve PREFIX=BASE: a URL starting with PREFIX is read over HTTP from BASE + the rest, the way a
+// verifier would read it from the issuer's site, but from a local folder's server. Repeatable; the
+// longest matching PREFIX wins. Nothing else is fetched.
+export function parseServe(spec) {
+  const at = spec === undefined ? -1 : spec.indexOf('=');
+  if(at <= 0 || at === spec.length - 1) {
+    throw new Error(`--serve needs PREFIX=BASE, e.g. https://academy.example/=http://127.0.0.1:8123/ (got ${spec})`);
+  }
+  const prefix = spec.slice(0, at);
+  const base = spec.slice(at + 1);
+  for(const url of [prefix, base]) {
+    if(!/^https?:\/\//.test(url)) {
+      throw new Error(`--serve ${spec}: ${url} is not an http(s) URL`);
+    }
+  }
+  return {prefix, base};
+}
+
+// The local URL `url` is read from under the --serve mappings, or null when none covers it.
+export function servedUrl(serves, url) {
+  let best = null;
+  for(const serve of serves) {
+    if(url.startsWith(serve.prefix) && (best === null || serve.prefix.length > best.prefix.length)) {
+      best = serve;
+    }
+  }
+  return best === null ? null : best.base + url.slice(best.prefix.length);
+}
+
+// did:web:HOST[%3APORT][:PATH...] -> https://HOST[:PORT]/(PATH|.well-known)/did.json (did:web spec).
+export function didWebUrl(did) {
+  const [host, ...path] = did.replace(/^did:web:/, '').split(':');
+  const location = path.length ? path.map(decodeURIComponent).join('/') : '.well-known';
+  return `https://${decodeURIComponent(host)}/${location}/did.json`;
+}
