@@ -137,6 +137,8 @@ def cli_env(url: str, home: Path, account: LocalAccount, registry: RegistryClien
         env["CREDREG_REGISTRY"] = registry.address
     if signing_did is not None:
         ensure_signing_key(home, signing_did)
+        if signing_did.startswith("did:web:"):
+            del env["CREDREG_PUBLIC_URL"]  # its lists go to its own site by default
     return env
 
 

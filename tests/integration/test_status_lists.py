@@ -1,6 +1,6 @@
 """Revocation every verifier sees: status entries, `credreg publish`, the audit, the verifier's check.
 
-On a real anvil node, with the real CLI (subprocesses), an issuer signs credentials under its
+On a real anvil node, with the real CLI (in-process; a real child process where one is killed), an issuer signs credentials under its
 did:key (and, in one test, a did:web); each carries a BitstringStatusListEntry, and the public
 folder `anchor` and `revoke` refresh holds the signed lists, their anchor maps and an index. The
 chain is the source of truth: a revocation sent around credreg still shows after `publish`. The
@@ -19,10 +19,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from issuer_helpers import PUBLIC_URL, cli_env, credreg, issued_files  # noqa: E402
+from issuer_helpers import PUBLIC_URL, cli_env, issued_files  # noqa: E402
+from issuer_helpers import credreg as credreg_process  # noqa: E402
+from verifier_helpers import credreg  # noqa: E402
 
 from registry.chain.client import RegistryClient, connect  # noqa: E402
-from registry.chain.indexer import Indexer  # noqa: E402
 from registry.chain.view import DirectChainView  # noqa: E402
 from registry.credentials import status_entry  # noqa: E402
 from registry.dev.devchain import dev_account  # noqa: E402
@@ -34,6 +35,7 @@ from registry.verification import verify  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 LIST_1 = f"{PUBLIC_URL}credentials/status/1.json"
+ROSTER = ("--roster", str(EXAMPLES / "roster.csv"), "--achievement", str(EXAMPLES / "achievement.json"))
 
 
 def _ok(env: dict[str, str], *argv: str) -> dict:
@@ -66,7 +68,7 @@ def academy(anvil, tmp_path, chain):
     registry, owner = chain
     env, home, did, account = _issuer(anvil, tmp_path, registry, owner, 1)
     _ok(env, "issue", str(EXAMPLES / "credentials"))
-    _ok(env, "issue", "--roster", str(EXAMPLES / "roster.csv"), "--achievement", str(EXAMPLES / "achievement.json"))
+    _ok(env, "issue", *ROSTER)
     report = _ok(env, "anchor")
     assert report["published"]["lists"][0]["anchored"] == 8
     return env, home, did, account
@@ -150,10 +152,10 @@ def test_revocations_by_file_by_id_by_root_and_from_outside_credreg_all_show_in_
     _ok(env, "publish")
     assert _list(home).revoked == {1, 2, 6}
     # A second batch, revoked whole by root with a second key of the issuer, after the first was removed.
-    _ok(env, "issue", str(EXAMPLES / "credentials"))
+    _ok(env, "issue", *ROSTER)
     _ok(env, "anchor")
     second = {i: d for i, d in _docs(home).items() if i >= 8}
-    assert sorted(second) == [8, 9, 10]
+    assert sorted(second) == [8, 9, 10, 11, 12]
     new_key = dev_account(7)
     issuer_id = registry.issuer_of_key(account.address)
     registry.transact("addIssuerKey", [issuer_id, new_key.address], owner)
@@ -161,12 +163,12 @@ def test_revocations_by_file_by_id_by_root_and_from_outside_credreg_all_show_in_
     rotated = {**env, "CREDREG_PRIVATE_KEY": "0x" + bytes(new_key.key).hex()}
     root = read_receipt(second[9][1])[0]["merkleRoot"]
     _ok(rotated, "revoke", "--root", root)
-    assert _list(home).revoked == {1, 2, 6, 8, 9, 10}
+    assert _list(home).revoked == {1, 2, 6, 8, 9, 10, 11, 12}
     # credreg's verifier agrees, from the chain; the neighbours stay valid.
     for index, (path, _) in _docs(home).items():
         code, out, _ = credreg(env, "verify", str(path), "--json")
         verdict = json.loads(out)
-        assert verdict["status"] == ("revoked" if index in {1, 2, 6, 8, 9, 10} else "valid"), (index, verdict)
+        assert verdict["status"] == ("revoked" if index in {1, 2, 6, 8, 9, 10, 11, 12} else "valid"), (index, verdict)
         if verdict["status"] == "valid":
             [status] = [c for c in verdict["checks"] if c["name"] == "status"]
             assert "read from the chain" in status["detail"] and "not fetched" in status["detail"]
@@ -227,14 +229,14 @@ def test_a_publish_killed_part_way_leaves_a_folder_that_still_verifies_and_the_n
         from registry.store.schema import status_lists
 
         conn.execute(update(status_lists).values(allocated=current.size - 1))
-    _ok(env, "issue", str(EXAMPLES / "credentials"))  # 1 in list 1 (its last index), 2 in list 2
+    _ok(env, "issue", *ROSTER)  # 1 in list 1 (its last index), 4 in list 2
     _ok(env, "anchor")
     assert [len(json.loads((home / "public" / folder.INDEX_PATH).read_text())["lists"])] == [2]
     docs = _docs(home)
     last = next(d for i, d in docs.items() if i == current.size - 1)
     before = {n: (home / "public" / folder.list_path(n)).read_bytes() for n in (1, 2)}
-    code, _, _ = credreg({**env, "CREDREG_TEST_KILL_AT": "publish-list"}, "revoke", str(last[0]))
-    assert code == -9  # SIGKILL after list 1 was replaced, before list 2 and the index
+    killed = credreg_process(env, "revoke", str(last[0]), kill_at="publish-list")
+    assert killed.returncode == -9, killed.stderr  # SIGKILL after list 1 was replaced, before list 2 and the index
     after = {n: (home / "public" / folder.list_path(n)).read_bytes() for n in (1, 2)}
     assert after[1] != before[1] and after[2] == before[2]
     assert not list((home / "public" / "credentials" / "status").glob(".*.tmp"))  # no half-written file
@@ -250,10 +252,15 @@ def test_the_verifier_calls_an_entry_of_another_issuers_list_or_of_an_index_anot
         anvil, tmp_path, chain, academy):
     registry, owner = chain
     env, home, did, _ = academy
-    view = DirectChainView(registry)
-    view.status_lists = PublishedFolders([home / "public"])
+    published = PublishedFolders([home / "public"], min_interval=0)
+
+    def check(doc, status_lists=published):
+        view = DirectChainView(registry)  # a fresh one each time: it keeps the head it first read
+        view.status_lists = status_lists
+        return verify(doc, view)
+
     docs = _docs(home)
-    verdict = verify(docs[3][1], view)
+    verdict = check(docs[3][1])
     assert verdict.status == "valid"
     [status] = [c for c in verdict.checks if c.name == "status"]
     assert "its published map agrees" in status.detail
@@ -262,18 +269,17 @@ def test_the_verifier_calls_an_entry_of_another_issuers_list_or_of_an_index_anot
     env2, home2, did2, _ = _issuer(anvil, tmp_path, registry, owner, 2)
     _issue_with_entry(env2, home2, LIST_1, 5)
     [(path2, doc2)] = [(p, json.loads(p.read_text())) for p in issued_files(home2 / "issued")]
-    verdict = verify(doc2, view)
+    verdict = check(doc2)
     assert verdict.status == "invalid" and verdict.checks[-1].name == "status"
     assert f"a status list of another issuer ({did})" in verdict.checks[-1].detail
 
     # The academy's own credential claiming index 5, which the map gives another of its credentials.
     _issue_with_entry(env, home, LIST_1, 5, into=tmp_path / "dup")
     [(_, dup)] = [(p, json.loads(p.read_text())) for p in issued_files(tmp_path / "dup")]
-    verdict = verify(dup, view)
+    verdict = check(dup)
     assert verdict.status == "invalid" and "gives to another credential" in verdict.checks[-1].detail
     # Without the published folders the verifier cannot tell, and says where revocation comes from.
-    view.status_lists = None
-    assert verify(dup, view).status == "valid"
+    assert check(dup, None).status == "valid"
 
 
 def _issue_with_entry(env: dict[str, str], home: Path, url: str, index: int, into: Path | None = None) -> None:
@@ -286,7 +292,10 @@ def _issue_with_entry(env: dict[str, str], home: Path, url: str, index: int, int
     from registry.store import Store
     from registry.store.schema import credentials, documents
 
-    _ok(env, "issue", str(EXAMPLES / "credentials" / sorted(p.name for p in (EXAMPLES / "credentials").iterdir())[0]))
+    source = json.loads(sorted((EXAMPLES / "credentials").glob("*.json"))[0].read_text())
+    source.pop("id", None)  # a fresh id each time
+    (home.parent / "one.json").write_text(json.dumps(source))
+    _ok(env, "issue", str(home.parent / "one.json"))
     store = Store.open(home)
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(credentials.c.credential_id, credentials.c.issuer_did)
