@@ -29,14 +29,18 @@ test module adds ``tests/`` itself, as the suites already do for their helper mo
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -139,12 +143,13 @@ def safe_expansion_failures(paths: Iterable[str | os.PathLike[str]]) -> dict[str
     return {r["file"]: r["error"] for r in results if not r["ok"]}
 
 
-def standard_verifier_failures(verifier: str, paths: Iterable[str | os.PathLike[str]],
-                               did_documents: Iterable[Mapping[str, Any] | str | os.PathLike[str]] = (),
-                               ) -> dict[str, list[str]]:
-    """``{file: errors}`` for each credential file in ``paths`` whose signature ``verifier``
-    (``"dbvc"`` or ``"dcc"``) does not verify; {} when all verify. ``did_documents`` (documents
-    or files) resolve did:web issuers, for all the files alike; did:key needs none."""
+def standard_verifier_results(verifier: str, paths: Iterable[str | os.PathLike[str]],
+                              did_documents: Iterable[Mapping[str, Any] | str | os.PathLike[str]] = (),
+                              serve: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """What ``verifier`` (``"dbvc"`` or ``"dcc"``) says of each credential file in ``paths``, in
+    order: ``{file, verified, errors}``, and with ``serve`` (URL prefix -> the http base serving
+    it: the issuer's public folder) also ``revoked`` and ``status``, credentialStatus checked from
+    there. ``did_documents`` (documents or files) resolve did:web issuers; did:key needs none."""
     if verifier not in VERIFIERS:
         raise ValueError(f"verifier must be one of {sorted(VERIFIERS)}, not {verifier!r}")
     with tempfile.TemporaryDirectory(prefix="credreg-did-") as tmp:
@@ -155,5 +160,33 @@ def standard_verifier_failures(verifier: str, paths: Iterable[str | os.PathLike[
                 path.write_text(json.dumps(document), encoding="utf-8")
                 document = path
             args += ["--did-document", str(document)]
-        results = _run(VERIFIERS[verifier], args, paths, "verified")
-    return {r["file"]: r["errors"] for r in results if not r["verified"]}
+        for prefix, base in (serve or {}).items():
+            args += ["--serve", f"{prefix}={base}"]
+        return _run(VERIFIERS[verifier], args, paths, "verified")
+
+
+def standard_verifier_failures(verifier: str, paths: Iterable[str | os.PathLike[str]],
+                               did_documents: Iterable[Mapping[str, Any] | str | os.PathLike[str]] = (),
+                               serve: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+    """``{file: errors}`` for each credential file in ``paths`` that ``verifier`` does not verify
+    (:func:`standard_verifier_results`); {} when all verify."""
+    return {r["file"]: r["errors"] for r in standard_verifier_results(verifier, paths, did_documents, serve)
+            if not r["verified"]}
+
+
+@contextmanager
+def served(folder: Path) -> Iterator[str]:
+    """A plain static web server (any host would do) on ``folder``, on a free loopback port: its base URL."""
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

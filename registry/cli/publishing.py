@@ -35,9 +35,7 @@ def refresh(ctx: Context, registry, issuer, out_dir: Path | None, *, required: b
     store = ctx.store()
     if not required and not store.status_lists(issuer.did):
         return None
-    from registry.status import folder
-
-    out_dir = out_dir or folder.default_folder(ctx.home / "public", issuer.did)
+    out_dir = out_dir or ctx.home / "public"
     did_document = None
     if issuer.did.startswith("did:web:"):
         source = dids.parse_did_web(issuer.did).document_path(ctx.home / "public")

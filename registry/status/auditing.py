@@ -113,13 +113,16 @@ def _audit_list(fetch, name: str, entry: object, issuer: IssuerView, did_documen
 def _did_document(fetch, name: str, did: str, problems: list[str]) -> dict | None:
     if not did.startswith("did:web:"):
         return None  # a did:key is its own document
-    relative = folder.did_document_path(did)
-    try:
-        document = folder.read_json(fetch, relative, name)
-    except BadInput as exc:
-        problems.append(f"the DID document of {did}: {exc}")
-        return None
-    return document if isinstance(document, dict) else None
+    errors = []
+    for relative in folder.did_document_paths(did):
+        try:
+            document = folder.read_json(fetch, relative, name)
+        except BadInput as exc:
+            errors.append(str(exc))
+            continue
+        return document if isinstance(document, dict) else None
+    problems.append(f"the DID document of {did}: {'; '.join(errors)}")
+    return None
 
 
 def _few(indices: list[int]) -> str:

@@ -1,8 +1,11 @@
 """The issuer's public folder: what ``credreg publish`` writes, and what the audit and the verifier read.
 
-The folder is served at the issuer's public URL (any static host; ``credreg serve --public``)::
+``credreg publish --out DIR`` takes the root of the issuer's web site (``$CREDREG_HOME/public``
+by default, where `credreg issuer keygen` writes a did:web's DID document at the path the DID
+names) and puts each file at its URL's path, so that serving DIR at the site's origin (any static
+host; ``credreg serve --public DIR``) serves every URL a credential or DID names. Under the
+issuer's public URL (``CREDREG_PUBLIC_URL``; a did:web's own path by default)::
 
-    .well-known/did.json                 a did:web issuer's DID document (or PATH/did.json)
     credentials/status/index.json        which lists there are, whose, on which registry
     credentials/status/N.json            list N: a signed BitstringStatusListCredential
     credentials/status/N.anchors.json    list N's indices -> (root, leaf) of the credentials holding them
@@ -23,10 +26,11 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import signal
 import urllib.error
 import urllib.request
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,18 +59,17 @@ def public_url_for(issuer_did: str, configured: str | None) -> str:
                       "--public-url) to the URL its public folder is served at, e.g. https://academy.example/")
 
 
-def default_folder(public_root: Path, issuer_did: str) -> Path:
-    """Where the issuer's public folder is kept in a home by default: ``public_root`` (the web
-    site's root, where `credreg issuer keygen` puts a did:web's DID document), in the DID's path."""
-    if issuer_did.startswith("did:web:"):
-        return public_root.joinpath(*dids.parse_did_web(issuer_did).path)
-    return public_root
+def url_path(url: str) -> str:
+    """The path of ``url`` within its site, without the leading slash: where its file goes in DIR."""
+    return unquote(urlsplit(url).path).lstrip("/")
 
 
-def did_document_path(issuer_did: str) -> str:
-    """Where a did:web's DID document sits in its public folder: ``did.json`` for a DID with a
-    path (the folder is served at that path), else ``.well-known/did.json``."""
-    return "did.json" if dids.parse_did_web(issuer_did).path else ".well-known/did.json"
+def did_document_paths(issuer_did: str) -> tuple[str, ...]:
+    """Where a did:web's DID document may sit in a folder served at its public URL: ``did.json``
+    when the folder is served at the DID's path, else at that path below the folder."""
+    web = dids.parse_did_web(issuer_did)
+    relative = web.document_path(Path(".")).as_posix()
+    return ("did.json", relative) if web.path else (relative,)
 
 
 def anchors_path(number: int) -> str:
@@ -111,28 +114,47 @@ class ListFiles:
     credential: dict[str, Any]
     anchors: dict[str, Any]
 
+    @property
+    def path(self) -> str:
+        return url_path(self.credential["id"])
 
-def write(out_dir: Path, index: dict[str, Any], lists: Iterable[ListFiles],
+
+def issuer_folder(site_root: Path, public_url: str) -> Path:
+    """The folder of ``site_root`` served at ``public_url`` (where its index lives)."""
+    return site_root / url_path(public_url)
+
+
+def write(site_root: Path, public_url: str | None, index: dict[str, Any], lists: Iterable[ListFiles],
           did_document: Mapping[str, Any] | None, say: Callable[[str], None] | None = None) -> list[Path]:
-    """Write the folder (see the module docstring for the order); the paths written."""
+    """Write the files under ``site_root`` at their URLs' paths (see the module docstring for the
+    order); the paths written. No index without a ``public_url`` (an issuer with no list yet)."""
     written = []
     if did_document is not None:
-        path = out_dir / did_document_path(did_document["id"])
+        path = dids.parse_did_web(did_document["id"]).document_path(site_root)
         write_atomic(path, (json.dumps(did_document, indent=2) + "\n").encode("utf-8"), mode=0o644)
         written.append(path)
     for files in lists:
-        for relative, document in ((anchors_path(files.number), files.anchors),
-                                   (list_path(files.number), files.credential)):
-            path = out_dir / relative
+        for relative, document in ((files.path.removesuffix(".json") + ".anchors.json", files.anchors),
+                                   (files.path, files.credential)):
+            path = site_root / relative
             write_atomic(path, to_bytes(document), mode=0o644)
             written.append(path)
         if say:
-            say(f"  wrote {list_path(files.number)}")
+            say(f"  wrote {site_root / files.path}")
         _test_kill_point("publish-list")
-    path = out_dir / INDEX_PATH
-    write_atomic(path, to_bytes(index), mode=0o644)
-    written.append(path)
+    if public_url is not None:
+        path = issuer_folder(site_root, public_url) / INDEX_PATH
+        write_atomic(path, to_bytes(index), mode=0o644)
+        written.append(path)
     return written
+
+
+def index_entry(files: ListFiles, public_url: str) -> dict[str, Any]:
+    """The index's line for a list: its URL and its two files, relative to the issuer's folder."""
+    here = url_path(public_url) or "."
+    relative = posixpath.relpath(files.path, here)
+    return {"number": files.number, "url": files.credential["id"], "file": relative,
+            "anchors": relative.removesuffix(".json") + ".anchors.json"}
 
 
 def _test_kill_point(stage: str) -> None:

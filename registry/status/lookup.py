@@ -68,24 +68,31 @@ class PublishedFolders:
         self._lock = threading.Lock()
         self._refresh()
 
-    def _stamp(self) -> tuple:
-        out = []
+    def _indexes(self) -> list[Path]:
+        # Every issuer's index in the folders (a site may hold several issuers, each at its path).
+        found = []
         for place in self.folders:
+            found += sorted(place.glob(f"**/{folder.INDEX_PATH}"))
+        return found
+
+    def _stamp(self, indexes: list[Path]) -> tuple:
+        out = []
+        for index in indexes:
             try:
-                stat = (place / folder.INDEX_PATH).stat()
-                out.append((stat.st_mtime_ns, stat.st_size))
+                stat = index.stat()
+                out.append((str(index), stat.st_mtime_ns, stat.st_size))
             except OSError:
-                out.append(None)
+                pass
         return tuple(out)
 
     def _refresh(self) -> None:
-        stamps = self._stamp()
+        indexes = self._indexes()
+        stamps = self._stamp(indexes)
         if stamps == self._stamps:
             return
         maps: dict[str, _Map] = {}
-        for place, stamp in zip(self.folders, stamps, strict=True):
-            if stamp is None:
-                continue
+        for index in indexes:
+            place = index.parents[len(Path(folder.INDEX_PATH).parts) - 1]
             try:
                 maps.update(read_maps(str(place)))
             except (BadInput, KeyError, TypeError) as exc:

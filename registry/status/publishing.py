@@ -18,6 +18,7 @@ from typing import Any
 from registry.chain.indexer import IndexState
 from registry.credentials.signing import Signer
 from registry.errors import BadInput, ConfigError
+from registry.credentials import status_entry
 from registry.status import folder, lists
 
 
@@ -44,7 +45,7 @@ def publish(store, snapshot: IndexState, issuer_id: int, issuer_did: str, chain_
             did_document: Mapping[str, Any] | None = None,
             say: Callable[[str], None] | None = None) -> PublishReport:
     """Build, sign and write every status list of the issuer as the chain has it at ``snapshot``."""
-    _check_folder_is_ours(out_dir, issuer_did)
+    _check_folder_is_ours(out_dir, store.status_lists(issuer_did), issuer_did)
     revoked_roots = {root for root, record in snapshot.roots.items()
                      if record.issuer_id == issuer_id and record.revoked_at}
     ours = {root for root, record in snapshot.roots.items() if record.issuer_id == issuer_id}
@@ -65,18 +66,27 @@ def publish(store, snapshot: IndexState, issuer_id: int, issuer_did: str, chain_
         files.append(folder.ListFiles(status_list.number, credential, anchors))
         reports.append(PublishedListReport(status_list.number, status_list.url, len(entries), len(revoked),
                                            len(folder.to_bytes(credential))))
+    public_url = _public_url(files) if files else None
     index = {"issuer": issuer_did, "chainId": chain_id, "registry": registry, "block": snapshot.block,
-             "updated": now,
-             "lists": [{"number": f.number, "url": f.credential["id"], "file": folder.list_path(f.number),
-                        "anchors": folder.anchors_path(f.number)} for f in files]}
-    written = folder.write(out_dir, index, files, did_document, say)
+             "updated": now, "lists": [folder.index_entry(f, public_url) for f in files]}
+    written = folder.write(out_dir, public_url, index, files, did_document, say)
     did_path = str(written[0]) if did_document is not None else None
     return PublishReport(str(out_dir), issuer_did, snapshot.block, tuple(reports), did_path)
 
 
-def _check_folder_is_ours(out_dir: Path, issuer_did: str) -> None:
-    """Refuse to write over another issuer's public folder (two issuers in one home, one folder)."""
-    index = out_dir / folder.INDEX_PATH
+def _public_url(files: list[folder.ListFiles]) -> str:
+    """The issuer's public URL now: the one its newest list was made under."""
+    newest = files[-1]
+    return newest.credential["id"].removesuffix(status_entry.list_path(newest.number))
+
+
+def _check_folder_is_ours(site_root: Path, status_lists, issuer_did: str) -> None:
+    """Refuse to write over another issuer's files (two issuers in one home, one public URL)."""
+    if not status_lists:
+        return
+    newest = status_lists[-1]
+    index = folder.issuer_folder(site_root, newest.url.removesuffix(status_entry.list_path(newest.number)))
+    index = index / folder.INDEX_PATH
     if not index.exists():
         return
     try:
@@ -84,5 +94,5 @@ def _check_folder_is_ours(out_dir: Path, issuer_did: str) -> None:
     except (OSError, ValueError, UnicodeDecodeError, AttributeError):
         raise BadInput(f"{index}: exists but is not a status-list index credreg wrote; move it away") from None
     if owner != issuer_did:
-        raise ConfigError(f"{out_dir} is the public folder of {owner}: give {issuer_did} its own "
-                          "(--out, or --public-out on revoke and anchor, and its own CREDREG_PUBLIC_URL)")
+        raise ConfigError(f"{index} is the status-list index of {owner}: give {issuer_did} its own public URL "
+                          "(CREDREG_PUBLIC_URL) or its own folder (--out, or --public-out on revoke and anchor)")

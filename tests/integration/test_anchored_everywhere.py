@@ -28,8 +28,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ecosystem import safe_expansion_failures, schema_errors, standard_verifier_failures  # noqa: E402
-from issuer_helpers import cli_env, issued_files  # noqa: E402
+from ecosystem import safe_expansion_failures, schema_errors, served, standard_verifier_failures  # noqa: E402
+from issuer_helpers import PUBLIC_URL, cli_env, issued_files  # noqa: E402
 from verifier_helpers import credreg  # noqa: E402
 
 from registry.chain.client import RegistryClient, connect  # noqa: E402
@@ -96,7 +96,8 @@ def test_every_written_credential_expands_in_safe_mode(issued, method):
 @pytest.mark.parametrize("verifier", ["dbvc", "dcc"])
 def test_every_written_credential_verifies_in_the_standard_verifiers(issued, method, verifier):
     _, files, home = issued[method]
-    assert standard_verifier_failures(verifier, files, _did_documents(home)) == {}
+    with served(home / "public") as base:  # the status lists, as the issuer's web site would serve them
+        assert standard_verifier_failures(verifier, files, _did_documents(home), {PUBLIC_URL: base}) == {}
 
 
 def test_every_written_credential_is_valid_in_credreg_naming_both_proofs(issued, method):
@@ -128,7 +129,8 @@ def test_an_edited_credential_fails_everywhere(issued, method, edit, tmp_path):
     path = tmp_path / "edited.json"
     path.write_text(json.dumps(doc))
     for verifier in ("dbvc", "dcc"):
-        assert str(path) in standard_verifier_failures(verifier, [path], _did_documents(home))
+        with served(home / "public") as base:
+            assert str(path) in standard_verifier_failures(verifier, [path], _did_documents(home), {PUBLIC_URL: base})
     code, out, _ = credreg(env, "verify", str(path), "--json")
     verdict = json.loads(out)
     assert (code, verdict["status"]) == (1, "invalid")

@@ -13,20 +13,27 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ecosystem import standard_verifier_results  # noqa: E402
 
 from issuer_helpers import PUBLIC_URL, cli_env, issued_files  # noqa: E402
 from issuer_helpers import credreg as credreg_process  # noqa: E402
+from issuer_helpers import credreg_background  # noqa: E402
 from verifier_helpers import credreg  # noqa: E402
 
 from registry.chain.client import RegistryClient, connect  # noqa: E402
 from registry.chain.view import DirectChainView  # noqa: E402
 from registry.credentials import status_entry  # noqa: E402
-from registry.dev.devchain import dev_account  # noqa: E402
+from registry.dev.devchain import dev_account, free_port  # noqa: E402
 from registry.identity import keys  # noqa: E402
 from registry.status import bitstring, folder, lists  # noqa: E402
 from registry.status.lookup import PublishedFolders  # noqa: E402
@@ -317,3 +324,50 @@ def _issue_with_entry(env: dict[str, str], home: Path, url: str, index: int, int
     if into is None:
         return
     shutil.rmtree(into / "public")
+
+
+@pytest.mark.parametrize("verifier", ["dbvc", "dcc"])
+def test_a_revocation_on_chain_is_seen_by_the_standard_verifiers_from_the_folder_credreg_serves(academy, verifier):
+    env, home, did, _ = academy
+    docs = _docs(home)
+    _ok(env, "revoke", str(docs[2][0]))  # its refresh is all it takes: no separate publish
+    port = free_port()
+    server = credreg_background(env, "serve", "--port", str(port), "--public", str(home / "public"))
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_healthy(base, server)
+        results = standard_verifier_results(verifier, [docs[2][0], docs[3][0]], serve={PUBLIC_URL: base})
+        revoked, neighbour = results
+        assert revoked["verified"] is False and revoked["revoked"] is True, revoked
+        assert neighbour["verified"] is True and neighbour["revoked"] is False, neighbour
+        # Served as a static host would, with an ETag to revalidate against and no stale cache.
+        with urllib.request.urlopen(base + folder.list_path(1)) as response:
+            etag, cache = response.headers["ETag"], response.headers["Cache-Control"]
+            assert json.loads(response.read())["id"] == LIST_1
+        assert cache == "no-cache" and etag
+        request = urllib.request.Request(base + folder.list_path(1), headers={"If-None-Match": etag})
+        with pytest.raises(urllib.error.HTTPError) as not_modified:
+            urllib.request.urlopen(request)
+        assert not_modified.value.code == 304
+        for path in ("../credreg.db", "credentials/status/", ".credreg", "keys/"):
+            with pytest.raises(urllib.error.HTTPError) as missing:
+                urllib.request.urlopen(base + path)
+            assert missing.value.code == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_healthy(base: str, process, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"credreg serve exited {process.returncode}: {process.stderr.read()}")
+        try:
+            with urllib.request.urlopen(base + "healthz", timeout=1) as response:
+                if json.loads(response.read())["ok"]:
+                    return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"credreg serve at {base} not healthy within {timeout:.0f} s")
