@@ -37,10 +37,11 @@ def decode(encoded: object, max_bytes: int = _MAX_BYTES) -> bytes:
         raise BadInput("encodedList: not a multibase base64url ('u…') string")
     body = encoded[1:]
     try:
-        packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        # validate=True: a character outside base64url is an error, not silently skipped
+        packed = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
         inflater = zlib.decompressobj(wbits=31)  # gzip framing
         bits = inflater.decompress(packed, max_bytes + 1)
-    except (ValueError, zlib.error) as exc:
+    except (ValueError, zlib.error) as exc:  # binascii.Error is a ValueError
         raise BadInput(f"encodedList: not base64url GZIP ({exc})") from None
     if len(bits) > max_bytes or inflater.unconsumed_tail:
         raise BadInput(f"encodedList: inflates past {max_bytes:,} bytes")
