@@ -27,6 +27,8 @@ KEYS := $(CREDREG_HOME)/keys
 export CREDREG_HOME
 export CREDREG_RPC_URL ?= http://127.0.0.1:$(RPC_PORT)
 export CREDREG_KEYSTORE_PASSWORD ?= credreg-demo
+# The demo issuer's public folder (status lists) is served by the verifier itself: `make run`.
+export CREDREG_PUBLIC_URL ?= http://127.0.0.1:$(PORT)/
 
 .PHONY: sysdeps help setup venv npm solc compile artifact anvil anvil-stop keys deploy demo run test test-newest bench-gas clean
 
@@ -87,7 +89,7 @@ demo: deploy
 
 # Serves in the foreground (Ctrl-C stops the verifier; anvil keeps running: make anvil-stop).
 run: demo
-	@credreg serve --port $(PORT)
+	@credreg serve --port $(PORT) --public $(CREDREG_HOME)/public
 
 # Debian's Chromium drives the page tests (Playwright's own browser download is unreachable);
 # wrk drives the HTTP benchmark; PostgreSQL's server runs the store's PostgreSQL tests.

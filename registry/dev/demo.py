@@ -1,5 +1,5 @@
 """The demo behind `make run`: accredit a demo issuer, issue, sign and anchor the example
-credentials, revoke one, and say what to try. Idempotent: what is already done is left as it is.
+credentials, revoke one (its status list shows it: a standard verifier is asked), and say what to try. Idempotent: what is already done is left as it is.
 
 Keys are the encrypted demo keystores the Makefile writes (anvil's development accounts) and the
 issuer's Ed25519 signing key, made here once by `credreg issuer keygen`: its did:key is the demo
@@ -47,21 +47,27 @@ def main(argv: list[str] | None = None) -> int:
         _run("issuer", "register", "--name", DEMO_NAME, "--did", demo_did, "--key", "0x" + key.removeprefix("0x"),
              "--keystore", owner)
         print(f"accredited issuer {DEMO_NAME} ({demo_did})")
+    roster = ("--roster", str(EXAMPLES / "roster.csv"), "--achievement", str(EXAMPLES / "achievement.json"))
     status = _run("status")
     if not status["credentials"]:
         _run("issue", str(EXAMPLES / "credentials"), "--keystore", issuer)
-        _run("issue", "--roster", str(EXAMPLES / "roster.csv"), "--achievement", str(EXAMPLES / "achievement.json"),
-             "--keystore", issuer)
+        _run("issue", *roster, "--keystore", issuer)
         print("issued the example credentials and the example roster")
+    elif not _with_status(home):
+        # A home from before status lists: its credentials have no status entry; issue a fresh set.
+        _run("issue", *roster, "--keystore", issuer)
+        print("issued the example roster again, with status-list entries")
     report = _run("anchor", "--keystore", issuer)
     for batch in report["batches"]:
         print(f"anchored batch {batch['root'][:16]}… ({batch['leaf_count']} credentials) in block {batch['block_number']}")
-    issued = sorted((home / "issued").glob("*.json"))
-    if not issued:
-        raise SystemExit(f"demo: no credential files in {home / 'issued'}")
+    issued = _with_status(home)
+    if len(issued) < 2:
+        raise SystemExit(f"demo: no credential files with a status entry in {home / 'issued'}")
     revoked, valid = issued[0], issued[1]
-    _run("revoke", str(revoked), "--reason", "1", "--keystore", issuer)  # a second run finds it already revoked
+    # A second run finds it already revoked; either way its end refreshes the public folder.
+    _run("revoke", str(revoked), "--reason", "1", "--keystore", issuer)
     url = f"http://127.0.0.1:{args.port}/"
+    _standard_verdicts(home / "public", url, revoked, valid)
     print(f"""
 credreg is ready. The verifier starts now on {url}
 
@@ -73,12 +79,51 @@ credreg is ready. The verifier starts now on {url}
   Its proofs decoded:   .venv/bin/credreg inspect {valid}
   API docs:             {url}docs      health: {url}healthz
 
-  With the ecosystem's own verifiers (the issuer's eddsa-rdfc-2022 signature, offline):
-    node tests/interop/verify-dcc.mjs {valid}     (DCC verifier-core: Learner Credential Wallet, VerifierPlus)
-    node tests/interop/verify-dbvc.mjs {valid}    (Digital Bazaar's @digitalbazaar/vc)
-  or paste the file into https://verifierplus.org (did:key needs no DID document).
+  The issuer's public files (DID document, status lists), served beside the verifier:
+                        {url}credentials/status/index.json
+  With the ecosystem's own verifiers (the issuer's eddsa-rdfc-2022 signature, and revocation
+  from the status list the verifier serves), once it is up:
+    node tests/interop/verify-dcc.mjs {valid} --serve {url}={url}
+    node tests/interop/verify-dbvc.mjs {revoked} --serve {url}={url}
+  (DCC verifier-core: Learner Credential Wallet, VerifierPlus; Digital Bazaar's @digitalbazaar/vc)
 """)
     return 0
+
+
+def _with_status(home: Path) -> list[Path]:
+    """The written credentials that carry a status-list entry, by name."""
+    return [p for p in sorted((home / "issued").glob("*.json")) if "credentialStatus" in json.loads(p.read_text())]
+
+
+def _standard_verdicts(public: Path, url: str, revoked: Path, valid: Path) -> None:
+    """What Digital Bazaar's verifier says of the revoked and the valid credential, their status
+    list read from the public folder (served here for a moment, as the issuer's site would)."""
+    import functools
+    import subprocess
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - the base class's name
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(public)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        run = subprocess.run(["node", str(REPO / "tests" / "interop" / "verify-dbvc.mjs"), "--many", str(revoked),
+                              str(valid), "--serve", f"{url}={base}"], capture_output=True, text=True, timeout=120)
+        results = json.loads(run.stdout)
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        print(f"(the standard verifier could not run here: {exc})")
+        return
+    finally:
+        server.shutdown()
+        server.server_close()
+    print("Digital Bazaar's verifier (@digitalbazaar/vc), revocation read from the published status list:")
+    for result in results:
+        state = "verified" if result["verified"] else ("REVOKED" if result.get("revoked") else "NOT verified")
+        print(f"  {state:<12} {Path(result['file']).name}  ({result.get('status') or '; '.join(result['errors'])})")
 
 
 def _demo_did(home: Path) -> str:

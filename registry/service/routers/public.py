@@ -44,4 +44,4 @@ def public_file(relative: str, request: Request) -> Response:
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
     media = _TYPES.get(path.suffix, "application/octet-stream")
-    return Response(b"" if request.method == "HEAD" else data, media_type=media, headers=headers)
+    return Response(data, media_type=media, headers=headers)  # the server sends no body for a HEAD
