@@ -213,6 +213,10 @@ def _revoke_cmd(sub) -> None:
 def _publish_flags(p: argparse.ArgumentParser, verb: str) -> None:
     p.add_argument("--public-out", metavar="DIR",
                    help=f"{verb} the issuer's public folder here (default $CREDREG_HOME/public)")
+    _list_signing_key(p)
+
+
+def _list_signing_key(p: argparse.ArgumentParser) -> None:
     p.add_argument("--signing-key", metavar="FILE",
                    help="the Ed25519 keystore that signs the status lists (default: found by the issuer's DID)")
 
@@ -227,11 +231,12 @@ def _publish_cmd(sub) -> None:
              "list to the chain (`credreg audit --public`); a did:web issuer's DID document. Every file is\n"
              "replaced atomically: an interrupted publish leaves the previous files in place. `revoke` and\n"
              "`anchor` run it at the end. Publish the folder at the issuer's public URL (any static host),\n"
-             "or serve it with `credreg serve --public DIR`.\n\n"
+             "or serve it with `credreg serve --public DIR`. Status-list URLs are made at issue time under\n"
+             "CREDREG_PUBLIC_URL (a did:web issuer's own site by default).\n\n"
              "example:\n  credreg publish --out /srv/www/academy.example")
-    p.add_argument("--out", metavar="DIR", help="the public folder (default $CREDREG_HOME/public)")
-    p.add_argument("--signing-key", metavar="FILE",
-                   help="the Ed25519 keystore that signs the lists (default: found by the issuer's DID)")
+    p.add_argument("--out", metavar="DIR", help="the root of the issuer's web site: each file goes at its URL's "
+                                                "path (default $CREDREG_HOME/public)")
+    _list_signing_key(p)
 
 
 @command

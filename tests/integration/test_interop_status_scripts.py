@@ -16,23 +16,25 @@ from __future__ import annotations
 
 import base64
 import copy
-import functools
 import gzip
 import json
 import shutil
 import subprocess
-import threading
+import sys
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
-from registry import credentials
-from registry.credentials import signing
-from registry.identity import did
-from registry.identity.keys import SigningKey
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ecosystem import served  # noqa: E402
+
+from registry import credentials  # noqa: E402
+from registry.credentials import signing  # noqa: E402
+from registry.identity import did  # noqa: E402
+from registry.identity.keys import SigningKey  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = {"dbvc": REPO / "tests" / "interop" / "verify-dbvc.mjs",
@@ -89,20 +91,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
     """A real HTTP server on a fresh folder, on a free loopback port, for the duration of a test."""
     folder = tmp_path / "public"
     folder.mkdir()
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(folder, f"http://127.0.0.1:{server.server_address[1]}/")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with served(folder) as base:
+        yield Site(folder, base)
 
 
 # --- the status list, built here from the spec -----------------------------------------------
