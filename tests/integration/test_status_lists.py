@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import contextmanager
 import sys
 import time
 import urllib.error
@@ -180,6 +181,28 @@ def test_revocations_by_file_by_id_by_root_and_from_outside_credreg_all_show_in_
             [status] = [c for c in verdict["checks"] if c["name"] == "status"]
             assert "read from the chain" in status["detail"] and "not fetched" in status["detail"]
     assert _audit(rotated, home)[0] == 0
+    # And the ecosystem's two verifiers, reading the lists from the folder `credreg serve` serves.
+    revoked = {1, 2, 6, 8, 9, 10, 11, 12}
+    with _serving(env, home) as base:
+        for verifier in ("dbvc", "dcc"):
+            docs = _docs(home)
+            results = standard_verifier_results(verifier, [docs[i][0] for i in sorted(docs)], serve={PUBLIC_URL: base})
+            said = {i: (r["verified"], r["revoked"]) for i, r in zip(sorted(docs), results, strict=True)}
+            assert said == {i: (i not in revoked, i in revoked) for i in docs}, (verifier, results)
+
+
+@contextmanager
+def _serving(env: dict[str, str], home: Path):
+    """`credreg serve --public` on the home's public folder, on a free port: its base URL."""
+    port = free_port()
+    server = credreg_background(env, "serve", "--port", str(port), "--public", str(home / "public"))
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_healthy(base, server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_the_audit_names_a_list_edited_by_hand_one_missing_a_revocation_and_one_signed_by_another_key(academy):
@@ -331,11 +354,7 @@ def test_a_revocation_on_chain_is_seen_by_the_standard_verifiers_from_the_folder
     env, home, did, _ = academy
     docs = _docs(home)
     _ok(env, "revoke", str(docs[2][0]))  # its refresh is all it takes: no separate publish
-    port = free_port()
-    server = credreg_background(env, "serve", "--port", str(port), "--public", str(home / "public"))
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_healthy(base, server)
+    with _serving(env, home) as base:
         results = standard_verifier_results(verifier, [docs[2][0], docs[3][0]], serve={PUBLIC_URL: base})
         revoked, neighbour = results
         assert revoked["verified"] is False and revoked["revoked"] is True, revoked
@@ -353,9 +372,13 @@ def test_a_revocation_on_chain_is_seen_by_the_standard_verifiers_from_the_folder
             with pytest.raises(urllib.error.HTTPError) as missing:
                 urllib.request.urlopen(base + path)
             assert missing.value.code == 404
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        # While it serves: one `credreg revoke` and the next check sees it (no cache lifetime to wait out).
+        _ok(env, "revoke", docs[3][1]["id"])
+        [again] = standard_verifier_results(verifier, [docs[3][0]], serve={PUBLIC_URL: base})
+        assert again["verified"] is False and again["revoked"] is True, again
+        with urllib.request.urlopen(urllib.request.Request(base + folder.list_path(1),
+                                                           headers={"If-None-Match": etag})) as response:
+            assert response.status == 200 and response.headers["ETag"] != etag
 
 
 def _wait_healthy(base: str, process, timeout: float = 60) -> None:
