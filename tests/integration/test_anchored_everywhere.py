@@ -147,3 +147,11 @@ def test_the_anchor_commits_to_the_signature_the_file_carries(issued, method):
         assert signature["verificationMethod"].split("#")[0] == doc["issuer"]["id"]
         if method == "did:web":
             assert dids.parse_did_web(doc["issuer"]["id"])
+
+
+def test_the_published_status_lists_pass_the_audit_for_both_did_methods(issued, method):
+    # did:web: the list's signature is checked against the DID document in the public folder.
+    env, _, home = issued[method]
+    report = _ok(env, "audit", "--public", str(home / "public"))
+    [lists] = report["statusLists"]
+    assert lists["lists"] == 1 and lists["mismatches"] == [] and report["mismatches"] == []

@@ -372,6 +372,8 @@ def test_a_revocation_on_chain_is_seen_by_the_standard_verifiers_from_the_folder
             with pytest.raises(urllib.error.HTTPError) as missing:
                 urllib.request.urlopen(base + path)
             assert missing.value.code == 404
+        code, out, err = credreg(env, "audit", "--public", base, "--json")  # the audit over HTTP too
+        assert code == 0 and json.loads(out)["statusLists"][0]["revokedOnChain"] == 1, err
         # While it serves: one `credreg revoke` and the next check sees it (no cache lifetime to wait out).
         _ok(env, "revoke", docs[3][1]["id"])
         [again] = standard_verifier_results(verifier, [docs[3][0]], serve={PUBLIC_URL: base})
