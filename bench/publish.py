@@ -1,0 +1,420 @@
+"""`credreg publish` at scale (issue 12): the issuer's status lists for N credentials with R revoked.
+
+Set-up, not timed: a fresh anvil, the registry deployed (and recorded in the home as `credreg
+deploy` records it), an issuer whose DID is the did:key `credreg issuer keygen` made (its
+keystore at the default scrypt cost, which publish pays to unlock it), accredited. Then a store
+(SQLite, in a home under bench/out/) filled through SQLAlchemy Core as if N signed credentials
+had been issued and anchored: status indices reserved with `Store.reserve_status` (131,072 per
+list), one `credentials` row per credential with its list and index, its batch and leaf, and
+`batches` rows whose roots were really anchored on chain (`anchorRoot`, sent with the issuer's
+key). The roots are random: publish reads no documents, so no `documents` rows are written (no
+query of publish's joins them). Credentials are numbered in issue order and batched in queue
+order, as `credreg issue` then `credreg anchor` leave them. The batches are `--batches` large
+ones and one small one of `--root-size` leaves in their midst; then R leaves of the large
+batches, spread at random (seeded), are revoked with `revokeCredentials` (`--chunk` indices a
+transaction, sorted within each batch), and the small batch whole with `revokeRoot`, so both
+kinds of revocation are in the lists.
+
+Timed: `credreg publish --out DIR --json` as its own process, start to exit, `--rounds` times
+(a fresh DIR each round). Then once, in a spawned process, the same work as `refresh` with
+`time.perf_counter` around its parts: reading the chain's events (the indexer's poll), unlocking
+the key, reading the store, matching entries to the chain (the loop of `publish`, with the
+anchor map's runs), building the lists (bitstring, GZIP), signing them, writing the folder.
+
+Checked, not timed: every list's set bits are exactly the revoked credentials' indices (R + the
+small batch's leaves in all), every index's anchor-map entry is its credential's (root, leaf),
+and `credreg audit --public DIR` exits 0.
+
+Run: `.venv/bin/python bench/publish.py [--credentials 1000000] [--revoked 10000] [--rounds 3]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+from registry.chain import deployments  # noqa: E402
+from registry.chain.client import RegistryClient, connect  # noqa: E402
+from registry.credentials import status_entry  # noqa: E402
+from registry.dev.devchain import Anvil, dev_account  # noqa: E402
+from registry.status import folder, lists  # noqa: E402
+from registry.store import Store, now  # noqa: E402
+from registry.store.schema import batches, credentials, status_lists  # noqa: E402
+
+# What the split times as its first part: the interpreter's start and these imports (about the
+# set `credreg publish` imports; the CLI imports its own modules lazily, much the same ones).
+from datetime import UTC, datetime  # noqa: E402
+
+from eth_account import Account  # noqa: E402
+
+from registry.chain.indexer import Indexer  # noqa: E402
+from registry.identity import issuer_key, keys  # noqa: E402
+from registry.status import publishing  # noqa: E402
+
+_IMPORTED_AT = time.time()
+
+PASSWORD = "bench-publish"
+PUBLIC_URL = "https://academy.example/"
+REASON = 1
+TARGET_S = 10.0
+
+
+def cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "registry.cli", *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, check=check)
+
+
+def batch_sizes(n: int, large: int, small: int) -> list[int]:
+    """Leaf counts in queue order: ``large`` equal batches (the last takes the remainder) with the
+    small one (revoked whole) in their midst."""
+    big = n - small
+    sizes = [big // large] * large
+    sizes[-1] += big - sum(sizes)
+    sizes.insert(large // 2, small)
+    return [s for s in sizes if s]
+
+
+def fill_store(home: Path, did: str, n: int, sizes: list[int], anchors: list[dict], registry: str,
+               chain_id: int, signer: str) -> list:
+    """The store as issuing and anchoring n credentials leaves it (module docstring); the reserved
+    (list id, url, index) of credential i, in issue order."""
+    store = Store.open(home)
+    places = store.reserve_status(did, n, status_entry.LIST_SIZE,
+                                  lambda number: status_entry.list_url(PUBLIC_URL, number))
+    stamp = now()
+    with store.engine.begin() as conn:
+        batch_ids = []
+        for size, anchor in zip(sizes, anchors):
+            batch_ids.append(conn.execute(insert(batches).values(
+                root=anchor["root"], leaf_count=size, issuer_did=did, signer=signer, chain_id=chain_id,
+                registry=registry, out_dir=str(home / "issued"), state="written", nonce=anchor["nonce"],
+                raw_tx=None, tx_hashes=json.dumps([anchor["tx"]]), fee_bumps=0, tx_hash=anchor["tx"],
+                block_number=anchor["block"], block_hash=anchor["block_hash"], gas_used=anchor["gas"],
+                anchored_at=anchor["timestamp"], created_at=stamp, updated_at=stamp)).inserted_primary_key[0])
+    owner = [(b, leaf) for b, size in zip(batch_ids, sizes) for leaf in range(size)]
+    chunk = 50_000
+    for start in range(0, n, chunk):
+        rows = []
+        for i in range(start, min(n, start + chunk)):
+            batch_id, leaf = owner[i]
+            place = places[i]
+            rows.append({"credential_id": f"urn:uuid:00000000-0000-4000-8000-{i:012d}",
+                         "target_hash": hashlib.sha256(i.to_bytes(8, "big")).hexdigest(), "issuer_did": did,
+                         "source": "bench", "queued_at": stamp, "state": "batched", "batch_id": batch_id,
+                         "leaf_index": leaf, "status_list": place.list_id, "status_index": place.index})
+        with store.engine.begin() as conn:
+            conn.execute(insert(credentials), rows)
+    store.engine.dispose()
+    return places
+
+
+def anchor_roots(registry: RegistryClient, key, sizes: list[int], rng: random.Random) -> list[dict]:
+    out = []
+    for size in sizes:
+        root = rng.randbytes(32)
+        receipt = registry.transact("anchorRoot", [root, size], key)
+        block = registry.w3.eth.get_block(receipt["blockNumber"])
+        tx = registry.w3.eth.get_transaction(receipt["transactionHash"])
+        out.append({"root": root.hex(), "tx": "0x" + bytes(receipt["transactionHash"]).hex(),
+                    "block": receipt["blockNumber"], "block_hash": "0x" + bytes(block["hash"]).hex(),
+                    "timestamp": block["timestamp"], "gas": receipt["gasUsed"], "nonce": tx["nonce"]})
+    return out
+
+
+def revoke(registry: RegistryClient, key, home: Path, sizes: list[int], anchors: list[dict], small_at: int | None,
+           revoked: int, chunk: int, rng: random.Random) -> set[int]:
+    """Revoke ``revoked`` leaves of the large batches (spread at random) and the small batch whole;
+    the positions (issue order) of every credential revoked, either way."""
+    starts = [sum(sizes[:b]) for b in range(len(sizes))]
+    large = [b for b in range(len(sizes)) if b != small_at]
+    pool = [starts[b] + leaf for b in large for leaf in range(sizes[b])]
+    picked = rng.sample(pool, revoked)
+    by_batch: dict[int, list[int]] = {b: [] for b in large}
+    for position in picked:
+        b = max(k for k in large if starts[k] <= position)
+        by_batch[b].append(position - starts[b])
+    store = Store.open(home)
+    for b, leaves in by_batch.items():
+        leaves.sort()
+        root = anchors[b]["root"]
+        for at in range(0, len(leaves), chunk):
+            part = leaves[at:at + chunk]
+            receipt = registry.transact("revokeCredentials", [bytes.fromhex(root), part, REASON], key)
+            store.record_revocation(root, part, REASON, "0x" + bytes(receipt["transactionHash"]).hex())
+    positions = set(picked)
+    if small_at is not None:
+        root = anchors[small_at]["root"]
+        receipt = registry.transact("revokeRoot", [bytes.fromhex(root), REASON], key)
+        store.record_revocation(root, None, REASON, "0x" + bytes(receipt["transactionHash"]).hex())
+        positions |= set(range(starts[small_at], starts[small_at] + sizes[small_at]))
+    store.engine.dispose()
+    return positions
+
+
+def timed_publish(env: dict[str, str], out: Path, log: Path) -> tuple[float, float, dict]:
+    """(wall s, peak RSS MB, its JSON report) of one `credreg publish` into a fresh ``out``."""
+    shutil.rmtree(out, ignore_errors=True)
+    with open(log, "w") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "registry.cli", "publish", "--out", str(out), "--json"],
+                                env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True)
+        stdout = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"credreg publish failed ({proc.returncode}): see {log}")
+    return wall, usage.ru_maxrss / 1024, json.loads(stdout)
+
+
+def split(url: str, address: str, home: str, out: str, account_key: str) -> dict[str, float]:
+    """refresh's work in this process (`--split`), each part timed; see the module docstring."""
+    parts: dict[str, float] = {}
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                parts[name] = parts.get(name, 0.0) + time.perf_counter() - t0
+        return wrapper
+
+    t0 = time.perf_counter()
+    registry = RegistryClient(connect(url), address)
+    issuer = registry.issuer(registry.issuer_of_key(Account.from_key(account_key).address))
+    store = Store.open(Path(home))
+    parts["connect, issuer look-up, open store"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _, start = deployments.resolve(Path(home), registry.chain_id, registry.address)
+    indexer = Indexer(registry.w3, registry.address, start_block=start, reorg_depth=0)
+    indexer.poll_once()
+    assert indexer.last_error is None, indexer.last_error
+    parts["chain events (indexer poll)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    found = issuer_key.find(Path(home), issuer.did)
+    key = keys.load(found.keystore, PASSWORD)
+    parts["unlock the key (scrypt)"] = time.perf_counter() - t0
+
+    entries = store.status_entries
+
+    def read_entries(list_id):  # read whole, so the store's time is apart from publish's loop
+        t0 = time.perf_counter()
+        rows = list(entries(list_id))
+        parts["store read"] = parts.get("store read", 0.0) + time.perf_counter() - t0
+        return iter(rows)
+
+    store.status_entries = read_entries
+    store.status_lists = timed("store read", store.status_lists)
+    saved = (lists.list_credential, lists.sign_list, folder.write, folder.runs_of)
+    lists.list_credential = timed("build lists (bitstring, GZIP)", lists.list_credential)
+    lists.sign_list = timed("sign lists", lists.sign_list)
+    folder.write = timed("write the folder", folder.write)
+    folder.runs_of = timed("anchor-map runs", folder.runs_of)
+    try:
+        t0 = time.perf_counter()
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        publishing.publish(store, indexer.snapshot, issuer.id, issuer.did, registry.chain_id, registry.address,
+                           key, found.verification_method, Path(out), stamp)
+        inside = time.perf_counter() - t0
+    finally:
+        lists.list_credential, lists.sign_list, folder.write, folder.runs_of = saved
+    named = sum(v for k, v in parts.items() if k in ("store read", "build lists (bitstring, GZIP)", "sign lists",
+                                                      "write the folder", "anchor-map runs"))
+    parts["matching entries to the chain (publish's loop, sizes)"] = inside - named
+    store.engine.dispose()
+    parts["_imported_at"], parts["_done_at"] = _IMPORTED_AT, time.time()
+    return parts
+
+
+def timed_split(url: str, address: str, home: Path, out: Path, account_key: str) -> dict[str, float]:
+    """One split, as its own process like the command: the parts, and the interpreter's start and
+    imports (from launching it to its imports done) and exit (from its work done to its exit)."""
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.time()
+    proc = subprocess.run([sys.executable, __file__, "--split", json.dumps([url, address, str(home), str(out),
+                                                                             account_key])],
+                          cwd=REPO, capture_output=True, text=True)
+    ended = time.time()
+    if proc.returncode != 0:
+        raise SystemExit(f"the split run failed:\n{proc.stderr}")
+    parts = json.loads(proc.stdout)
+    imported, done = parts.pop("_imported_at"), parts.pop("_done_at")
+    return {"start the interpreter, imports": imported - started, **parts, "exit": ended - done,
+            "total (wall)": ended - started}
+
+
+def check(out: Path, places: list, revoked: set[int], anchors: list[dict], sizes: list[int],
+          env: dict[str, str]) -> tuple[list[int], list[int], int]:
+    """The correctness checks of the module docstring; (list sizes, map sizes, bits set)."""
+    index = json.loads((out / folder.INDEX_PATH).read_text())
+    by_url: dict[str, dict[int, int]] = {}  # url -> index -> position
+    for position, p in enumerate(places):
+        by_url.setdefault(p.url, {})[p.index] = position
+    owner = [(a["root"], leaf) for a, size in zip(anchors, sizes) for leaf in range(size)]
+    list_bytes, map_bytes, total = [], [], 0
+    assert len(index["lists"]) == len(by_url), (len(index["lists"]), len(by_url))
+    for entry in index["lists"]:
+        raw = (out / entry["file"]).read_bytes()
+        list_bytes.append(len(raw))
+        published = lists.read_list(json.loads(raw), entry["file"])
+        held = by_url[published.url]
+        expected = {i for i, position in held.items() if position in revoked}
+        assert published.revoked == expected, f"{entry['file']}: {len(published.revoked ^ expected)} bits differ"
+        total += len(published.revoked)
+        raw_map = (out / entry["anchors"]).read_bytes()
+        map_bytes.append(len(raw_map))
+        mapped = folder.holders(json.loads(raw_map)["runs"], published.size, entry["anchors"])
+        assert mapped == {i: owner[position] for i, position in held.items()}, f"{entry['anchors']}: wrong map"
+    assert total == len(revoked), (total, len(revoked))
+    audit = cli(env, "audit", "--public", str(out), check=False)
+    assert audit.returncode == 0, f"credreg audit --public exited {audit.returncode}:\n{audit.stdout}{audit.stderr}"
+    return list_bytes, map_bytes, total
+
+
+STORE_READS = {
+    # Not in registry/: the reads a faster publish could make, timed beside the store's own on the
+    # same store. "runs" returns a list's anchor-map runs whole (gaps-and-islands: consecutive
+    # indices on consecutive leaves share batch_id and index - leaf; count = last - first + 1
+    # tells a run from a group with a hole, which would be split in Python).
+    "sqlite3, the same join, plain tuples":
+        "SELECT c.status_index, b.root, c.leaf_index FROM credentials c JOIN batches b ON c.batch_id = b.id "
+        "WHERE c.status_list = ? ORDER BY c.status_index",
+    "sqlite3, batch_id instead of the join (11 roots mapped in Python)":
+        "SELECT status_index, batch_id, leaf_index FROM credentials WHERE status_list = ? "
+        "AND batch_id IS NOT NULL ORDER BY status_index",
+    "sqlite3, runs grouped in SQL":
+        "SELECT batch_id, MIN(status_index), COUNT(*), MIN(leaf_index), MAX(status_index) FROM credentials "
+        "WHERE status_list = ? AND batch_id IS NOT NULL GROUP BY batch_id, status_index - leaf_index ORDER BY 2",
+}
+
+
+def store_reads(home: Path, rounds: int = 2) -> list[tuple[str, float, int]]:
+    """(read, best s over ``rounds``, rows) for every list of the store: `Store.status_entries`, and
+    the reads of STORE_READS straight through sqlite3 (a proposal's measure, not publish's)."""
+    import sqlite3
+
+    store = Store.open(home)
+    with store.engine.connect() as conn:
+        ids = list(conn.execute(select(status_lists.c.id).order_by(status_lists.c.id)).scalars())
+    db = sqlite3.connect(home / "credreg.db")
+    reads = {"Store.status_entries (SQLAlchemy, what publish reads)": lambda i: list(store.status_entries(i)),
+             **{name: (lambda i, q=q: db.execute(q, (i,)).fetchall()) for name, q in STORE_READS.items()}}
+    out = []
+    for name, read in reads.items():
+        best, rows = float("inf"), 0
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            rows = sum(len(read(i)) for i in ids)
+            best = min(best, time.perf_counter() - t0)
+        out.append((name, best, rows))
+    db.close()
+    store.engine.dispose()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--credentials", type=int, default=1_000_000)
+    parser.add_argument("--revoked", type=int, default=10_000, help="leaves revoked with revokeCredentials")
+    parser.add_argument("--batches", type=int, default=10, help="large batches (plus the small one)")
+    parser.add_argument("--root-size", type=int, default=1_000, help="leaves of the batch revoked whole (0: none)")
+    parser.add_argument("--chunk", type=int, default=250, help="leaf indices per revokeCredentials transaction")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--out", type=Path, default=REPO / "bench/out")
+    parser.add_argument("--no-store-reads", dest="store_reads", action="store_false",
+                        help="skip timing the alternative store reads (proposals) after the rounds")
+    parser.add_argument("--split", help=argparse.SUPPRESS)  # internal: one split run (timed_split)
+    args = parser.parse_args()
+    if args.split:
+        print(json.dumps(split(*json.loads(args.split))))
+        return 0
+    n = args.credentials
+    work = args.out / f"publish-{n}"
+    shutil.rmtree(work, ignore_errors=True)
+    home = work / "home"
+    home.mkdir(parents=True)
+    rng = random.Random(args.seed)
+    sizes = batch_sizes(n, args.batches, args.root_size)
+    small_at = args.batches // 2 if args.root_size else None
+    with Anvil() as node:
+        t_setup = time.perf_counter()
+        w3 = connect(node.url)
+        owner, key = dev_account(0), dev_account(1)
+        registry, receipt = RegistryClient.deploy(w3, owner)
+        deployments.record(home, deployments.Deployment(registry.chain_id, registry.address, receipt["blockNumber"],
+                                                        "0x" + bytes(receipt["transactionHash"]).hex()))
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("CREDREG_")},
+               "CREDREG_RPC_URL": node.url, "CREDREG_HOME": str(home), "CREDREG_PRIVATE_KEY": "0x" + bytes(key.key).hex(),
+               "CREDREG_KEYSTORE_PASSWORD": PASSWORD, "CREDREG_REGISTRY": registry.address,
+               "CREDREG_PUBLIC_URL": PUBLIC_URL}
+        did = json.loads(cli(env, "issuer", "keygen", "--json").stdout)["did"]
+        registry.register_issuer("Bench Academy", did, key.address, owner)
+        print(f"set-up: anchoring {len(sizes)} roots {sizes} ...", file=sys.stderr, flush=True)
+        anchors = anchor_roots(registry, key, sizes, rng)
+        print(f"set-up: filling the store with {n:,} credentials ...", file=sys.stderr, flush=True)
+        places = fill_store(home, did, n, sizes, anchors, registry.address, registry.chain_id, key.address)
+        print(f"set-up: revoking {args.revoked:,} leaves and a root of {args.root_size:,} ...",
+              file=sys.stderr, flush=True)
+        revoked = revoke(registry, key, home, sizes, anchors, small_at, args.revoked, args.chunk, rng)
+        setup_s = time.perf_counter() - t_setup
+        walls, rss, splits = [], [], []
+        # Each round: the timed command, then the split as a process of its own, so that a slow
+        # spell of the VM shows in both and the split's medians sit beside the wall's.
+        for r in range(args.rounds):
+            wall, peak, report = timed_publish(env, work / "public", work / "publish.log")
+            walls.append(wall)
+            rss.append(peak)
+            splits.append(timed_split(node.url, registry.address, home, work / "public-split",
+                                      env["CREDREG_PRIVATE_KEY"]))
+            print(f"round {r + 1}: credreg publish {wall:.2f} s; split run {splits[-1]['total (wall)']:.2f} s",
+                  file=sys.stderr, flush=True)
+        list_bytes, map_bytes, bits = check(work / "public", places, revoked, anchors, sizes, env)
+        check(work / "public-split", places, revoked, anchors, sizes, env)
+        parts = {name: statistics.median(s[name] for s in splits) for name in splits[0]}
+        reads = store_reads(home) if args.store_reads else []
+    best, middle = min(walls), statistics.median(walls)
+    print(f"| credentials | revoked | lists | publish wall s (min, median of {args.rounds}) | bytes per list | "
+          "anchor map bytes | target <= 10 s met? |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
+    revoked_text = f"{args.revoked:,} + {args.root_size:,} (root)" if args.root_size else f"{args.revoked:,}"
+    print(f"| {n:,} | {revoked_text} | {len(list_bytes)} | {best:.2f}, {middle:.2f} | "
+          f"{min(list_bytes):,}-{max(list_bytes):,} | {min(map_bytes):,}-{max(map_bytes):,} | "
+          f"{'yes' if middle <= TARGET_S else 'no'} |")
+    print(f"\nrounds: {', '.join(f'{w:.2f}' for w in walls)} s; bits set {bits:,} (= revoked credentials); "
+          f"`credreg audit --public` exit 0; {len(report['lists'])} lists in publish's report; "
+          f"peak RSS of publish {min(rss):,.0f}-{max(rss):,.0f} MB")
+    print(f"\nsplit (`refresh`'s work with its parts timed, in a process of its own after each round; "
+          f"median and range of {args.rounds}):\n")
+    print("| part | median s | range s |")
+    print("|---|---:|---:|")
+    for name, value in parts.items():
+        values = [s[name] for s in splits]
+        print(f"| {name} | {value:.2f} | {min(values):.2f}-{max(values):.2f} |")
+    if reads:
+        print("\nreading every list's entries from the store (best of 2; the sqlite3 rows are proposals, "
+              "not what publish runs):\n")
+        print("| read | s | rows returned |")
+        print("|---|---:|---:|")
+        for name, best, rows in reads:
+            print(f"| {name} | {best:.2f} | {rows:,} |")
+    print(f"\n(set-up, not timed: {setup_s:.0f} s; {len(sizes)} roots of {sizes} leaves)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
