@@ -165,20 +165,40 @@ def revoke(registry: RegistryClient, key, home: Path, sizes: list[int], anchors:
     return positions
 
 
-def timed_publish(env: dict[str, str], out: Path, log: Path) -> tuple[float, float, dict]:
-    """(wall s, peak RSS MB, its JSON report) of one `credreg publish` into a fresh ``out``."""
+def _machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (/proc/stat: all but idle and iowait)."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:9]]  # user .. steal
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def timed_publish(env: dict[str, str], out: Path, log: Path,
+                  anvil_pid: int) -> tuple[float, float, float, float, dict]:
+    """(wall s, CPU s, peak RSS MB, others' load, its JSON report) of one `credreg publish` into a fresh
+    ``out``. Others' load: the cores that processes other than publish and our anvil kept busy
+    meanwhile (the machine is shared; a slow round with a high figure is a busy machine)."""
     shutil.rmtree(out, ignore_errors=True)
     with open(log, "w") as err:
+        busy, node = _machine_busy(), _process_cpu(anvil_pid)
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "registry.cli", "publish", "--out", str(out), "--json"],
                                 env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True)
         stdout = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS and CPU time
         wall = time.perf_counter() - t0
+        busy, node = _machine_busy() - busy, _process_cpu(anvil_pid) - node
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"credreg publish failed ({proc.returncode}): see {log}")
-    return wall, usage.ru_maxrss / 1024, json.loads(stdout)
+    cpu = usage.ru_utime + usage.ru_stime
+    others = max(0.0, busy - cpu - node) / wall
+    return wall, cpu, usage.ru_maxrss / 1024, others, json.loads(stdout)
 
 
 def split(url: str, address: str, home: str, out: str, account_key: str) -> dict[str, float]:
@@ -372,16 +392,20 @@ def main() -> int:
               file=sys.stderr, flush=True)
         revoked = revoke(registry, key, home, sizes, anchors, small_at, args.revoked, args.chunk, rng)
         setup_s = time.perf_counter() - t_setup
-        walls, rss, splits = [], [], []
+        walls, cpus, rss, loads, splits = [], [], [], [], []
         # Each round: the timed command, then the split as a process of its own, so that a slow
         # spell of the VM shows in both and the split's medians sit beside the wall's.
         for r in range(args.rounds):
-            wall, peak, report = timed_publish(env, work / "public", work / "publish.log")
+            wall, cpu, peak, load, report = timed_publish(env, work / "public", work / "publish.log",
+                                                          node.process.pid)
             walls.append(wall)
+            cpus.append(cpu)
             rss.append(peak)
+            loads.append(load)
             splits.append(timed_split(node.url, registry.address, home, work / "public-split",
                                       env["CREDREG_PRIVATE_KEY"]))
-            print(f"round {r + 1}: credreg publish {wall:.2f} s; split run {splits[-1]['total (wall)']:.2f} s",
+            print(f"round {r + 1}: credreg publish {wall:.2f} s, {cpu:.2f} s CPU (others kept {load:.2f} cores busy); "
+                  f"split run {splits[-1]['total (wall)']:.2f} s",
                   file=sys.stderr, flush=True)
         list_bytes, map_bytes, bits = check(work / "public", places, revoked, anchors, sizes, env)
         check(work / "public-split", places, revoked, anchors, sizes, env)
@@ -395,7 +419,9 @@ def main() -> int:
     print(f"| {n:,} | {revoked_text} | {len(list_bytes)} | {best:.2f}, {middle:.2f} | "
           f"{min(list_bytes):,}-{max(list_bytes):,} | {min(map_bytes):,}-{max(map_bytes):,} | "
           f"{'yes' if middle <= TARGET_S else 'no'} |")
-    print(f"\nrounds: {', '.join(f'{w:.2f}' for w in walls)} s; bits set {bits:,} (= revoked credentials); "
+    print(f"\nrounds: {', '.join(f'{w:.2f}' for w in walls)} s wall, {', '.join(f'{c:.2f}' for c in cpus)} s "
+          f"CPU of publish, while other processes kept "
+          f"{', '.join(f'{x:.2f}' for x in loads)} cores busy (of {os.cpu_count()}); bits set {bits:,} (= revoked credentials); "
           f"`credreg audit --public` exit 0; {len(report['lists'])} lists in publish's report; "
           f"peak RSS of publish {min(rss):,.0f}-{max(rss):,.0f} MB")
     print(f"\nsplit (`refresh`'s work with its parts timed, in a process of its own after each round; "
