@@ -278,14 +278,14 @@ def timed_split(url: str, address: str, home: Path, out: Path, account_key: str)
 
 
 def check(out: Path, places: list, revoked: set[int], anchors: list[dict], sizes: list[int],
-          env: dict[str, str]) -> tuple[list[int], list[int], int]:
-    """The correctness checks of the module docstring; (list sizes, map sizes, bits set)."""
+          env: dict[str, str]) -> tuple[list[int], list[int], list[int]]:
+    """The correctness checks of the module docstring; (list sizes, map sizes, bits set), per list."""
     index = json.loads((out / folder.INDEX_PATH).read_text())
     by_url: dict[str, dict[int, int]] = {}  # url -> index -> position
     for position, p in enumerate(places):
         by_url.setdefault(p.url, {})[p.index] = position
     owner = [(a["root"], leaf) for a, size in zip(anchors, sizes) for leaf in range(size)]
-    list_bytes, map_bytes, total = [], [], 0
+    list_bytes, map_bytes, bits = [], [], []
     assert len(index["lists"]) == len(by_url), (len(index["lists"]), len(by_url))
     for entry in index["lists"]:
         raw = (out / entry["file"]).read_bytes()
@@ -294,15 +294,15 @@ def check(out: Path, places: list, revoked: set[int], anchors: list[dict], sizes
         held = by_url[published.url]
         expected = {i for i, position in held.items() if position in revoked}
         assert published.revoked == expected, f"{entry['file']}: {len(published.revoked ^ expected)} bits differ"
-        total += len(published.revoked)
+        bits.append(len(published.revoked))
         raw_map = (out / entry["anchors"]).read_bytes()
         map_bytes.append(len(raw_map))
         mapped = folder.holders(json.loads(raw_map)["runs"], published.size, entry["anchors"])
         assert mapped == {i: owner[position] for i, position in held.items()}, f"{entry['anchors']}: wrong map"
-    assert total == len(revoked), (total, len(revoked))
+    assert sum(bits) == len(revoked), (sum(bits), len(revoked))
     audit = cli(env, "audit", "--public", str(out), check=False)
     assert audit.returncode == 0, f"credreg audit --public exited {audit.returncode}:\n{audit.stdout}{audit.stderr}"
-    return list_bytes, map_bytes, total
+    return list_bytes, map_bytes, bits
 
 
 STORE_READS = {
@@ -428,9 +428,9 @@ def main() -> int:
           f"{min(list_bytes):,}-{max(list_bytes):,} | {min(map_bytes):,}-{max(map_bytes):,} | "
           f"{'yes' if middle <= TARGET_S else 'no'} |")
     print(f"\nrounds: {', '.join(f'{w:.2f}' for w in walls)} s wall, {', '.join(f'{c:.2f}' for c in cpus)} s "
-          f"CPU of publish, while other processes kept "
-          f"{', '.join(f'{x:.2f}' for x in loads)} cores busy (of {os.cpu_count()}); bits set {bits:,} (= revoked credentials); "
-          f"`credreg audit --public` exit 0; {len(report['lists'])} lists in publish's report; "
+          f"CPU of publish, while other processes kept {', '.join(f'{x:.2f}' for x in loads)} cores busy "
+          f"(of {os.cpu_count()}); bits set {sum(bits):,} (= revoked credentials), {min(bits):,}-{max(bits):,} "
+          f"per list; `credreg audit --public` exit 0; {len(report['lists'])} lists in publish's report; "
           f"peak RSS of publish {min(rss):,.0f}-{max(rss):,.0f} MB")
     print(f"\nsplit (`refresh`'s work with its parts timed, in a process of its own after each round; "
           f"median and range of {args.rounds}):\n")
