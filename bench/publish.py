@@ -13,13 +13,17 @@ order, as `credreg issue` then `credreg anchor` leave them. The batches are `--b
 ones and one small one of `--root-size` leaves in their midst; then R leaves of the large
 batches, spread at random (seeded), are revoked with `revokeCredentials` (`--chunk` indices a
 transaction, sorted within each batch), and the small batch whole with `revokeRoot`, so both
-kinds of revocation are in the lists.
+kinds of revocation are in the lists (the store records them as `credreg revoke` does).
 
 Timed: `credreg publish --out DIR --json` as its own process, start to exit, `--rounds` times
-(a fresh DIR each round). Then once, in a spawned process, the same work as `refresh` with
-`time.perf_counter` around its parts: reading the chain's events (the indexer's poll), unlocking
-the key, reading the store, matching entries to the chain (the loop of `publish`, with the
-anchor map's runs), building the lists (bitstring, GZIP), signing them, writing the folder.
+(a fresh DIR each round), with its CPU time and the cores other processes kept busy meanwhile.
+After each round, in a process of its own (`--split`), the same work as `refresh` with
+`time.perf_counter` around its parts: the interpreter's start and imports, reading the chain's
+events (the indexer's poll), unlocking the key, reading the store, matching entries to the chain
+(the loop of `publish`), the anchor map's runs, building the lists (bitstring, GZIP), signing
+them, writing the folder, exiting. Last, alternative reads of the same entries straight through
+sqlite3 are timed beside `Store.status_entries` (proposals, not what publish runs;
+`--no-store-reads` skips them).
 
 Checked, not timed: every list's set bits are exactly the revoked credentials' indices (R + the
 small batch's leaves in all), every index's anchor-map entry is its credential's (root, leaf),
