@@ -19,11 +19,11 @@ Timed: `credreg publish --out DIR --json` as its own process, start to exit, `--
 (a fresh DIR each round), with its CPU time and the cores other processes kept busy meanwhile.
 After each round, in a process of its own (`--split`), the same work as `refresh` with
 `time.perf_counter` around its parts: the interpreter's start and imports, reading the chain's
-events (the indexer's poll), unlocking the key, reading the store, matching entries to the chain
-(the loop of `publish`), the anchor map's runs, building the lists (bitstring, GZIP), signing
-them, writing the folder, exiting. Last, alternative reads of the same entries straight through
-sqlite3 are timed beside `Store.status_entries` (proposals, not what publish runs;
-`--no-store-reads` skips them).
+events (the indexer's poll), unlocking the key, reading the store (`Store.status_runs`: the
+anchor map's runs, grouped in SQL), matching runs to the chain (the loop of `publish`), building
+the lists (bitstring, GZIP), signing them, writing the folder, exiting. Last, other reads of the
+same entries are timed beside it: row by row (`Store.status_entries`, what publish read first)
+and straight through sqlite3 (`--no-store-reads` skips them).
 
 Checked, not timed: every list's set bits are exactly the revoked credentials' indices (R + the
 small batch's leaves in all), every index's anchor-map entry is its credential's (root, leaf),
@@ -233,21 +233,20 @@ def split(url: str, address: str, home: str, out: str, account_key: str) -> dict
     key = keys.load(found.keystore, PASSWORD)
     parts["unlock the key (scrypt)"] = time.perf_counter() - t0
 
-    entries = store.status_entries
+    runs_of_list = store.status_runs
 
-    def read_entries(list_id):  # read whole, so the store's time is apart from publish's loop
+    def read_runs(list_id):  # timed apart from publish's loop
         t0 = time.perf_counter()
-        rows = list(entries(list_id))
+        runs = runs_of_list(list_id)
         parts["store read"] = parts.get("store read", 0.0) + time.perf_counter() - t0
-        return iter(rows)
+        return runs
 
-    store.status_entries = read_entries
+    store.status_runs = read_runs
     store.status_lists = timed("store read", store.status_lists)
-    saved = (lists.list_credential, lists.sign_list, folder.write, folder.runs_of)
+    saved = (lists.list_credential, lists.sign_list, folder.write)
     lists.list_credential = timed("build lists (bitstring, GZIP)", lists.list_credential)
     lists.sign_list = timed("sign lists", lists.sign_list)
     folder.write = timed("write the folder", folder.write)
-    folder.runs_of = timed("anchor-map runs", folder.runs_of)
     try:
         t0 = time.perf_counter()
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -255,10 +254,10 @@ def split(url: str, address: str, home: str, out: str, account_key: str) -> dict
                            key, found.verification_method, Path(out), stamp)
         inside = time.perf_counter() - t0
     finally:
-        lists.list_credential, lists.sign_list, folder.write, folder.runs_of = saved
+        lists.list_credential, lists.sign_list, folder.write = saved
     named = sum(v for k, v in parts.items() if k in ("store read", "build lists (bitstring, GZIP)", "sign lists",
-                                                      "write the folder", "anchor-map runs"))
-    parts["matching entries to the chain (publish's loop, sizes)"] = inside - named
+                                                      "write the folder"))
+    parts["matching runs to the chain (publish's loop, sizes)"] = inside - named
     store.engine.dispose()
     parts["_imported_at"], parts["_done_at"] = _IMPORTED_AT, time.time()
     return parts
@@ -336,7 +335,8 @@ def store_reads(home: Path, out_dir: Path, rounds: int = 2) -> list[tuple[str, f
     with store.engine.connect() as conn:
         ids = list(conn.execute(select(status_lists.c.id).order_by(status_lists.c.id)).scalars())
     db = sqlite3.connect(home / "credreg.db")
-    reads = {"Store.status_entries (SQLAlchemy, what publish reads)": lambda i: list(store.status_entries(i)),
+    reads = {"Store.status_runs (grouped in SQL: what publish reads)": lambda i: store.status_runs(i),
+             "Store.status_entries (row by row: what publish read before)": lambda i: list(store.status_entries(i)),
              **{name: (lambda i, q=q: db.execute(q, (i,)).fetchall()) for name, q in STORE_READS.items()}}
     out = []
     for name, read in reads.items():

@@ -51,20 +51,22 @@ def publish(store, snapshot: IndexState, issuer_id: int, issuer_did: str, chain_
     ours = {root for root, record in snapshot.roots.items() if record.issuer_id == issuer_id}
     files, reports = [], []
     for status_list in store.status_lists(issuer_did):
-        entries, revoked = [], []
-        for index, root, leaf in store.status_entries(status_list.id):
-            if root not in ours:
-                continue  # a batch not (or no longer) on chain: the credential was never delivered
-            entries.append((index, root, leaf))
-            if root in revoked_roots or leaf in snapshot.revoked.get(root, ()):
-                revoked.append(index)
+        # A batch not (or no longer) on chain counts for nothing: its credentials were never delivered.
+        runs = [run for run in store.status_runs(status_list.id) if run[2] in ours]
+        revoked = []
+        for first, count, root, first_leaf in runs:
+            if root in revoked_roots:
+                revoked.extend(range(first, first + count))
+                continue
+            revoked += [first + leaf - first_leaf for leaf in snapshot.revoked.get(root, ())
+                        if first_leaf <= leaf < first_leaf + count]
         credential = lists.sign_list(
             lists.list_credential(status_list.url, issuer_did, status_list.size, revoked, now),
             signer, verification_method, now)
         anchors = {"list": status_list.url, "issuer": issuer_did, "chainId": chain_id, "registry": registry,
-                   "block": snapshot.block, "runs": folder.runs_of(entries)}
+                   "block": snapshot.block, "runs": [list(run) for run in runs]}
         files.append(folder.ListFiles(status_list.number, credential, anchors))
-        reports.append(PublishedListReport(status_list.number, status_list.url, len(entries), len(revoked),
+        reports.append(PublishedListReport(status_list.number, status_list.url, sum(r[1] for r in runs), len(revoked),
                                            len(folder.to_bytes(credential))))
     public_url = _public_url(files) if files else None
     index = {"issuer": issuer_did, "chainId": chain_id, "registry": registry, "block": snapshot.block,

@@ -116,3 +116,6 @@ class Store:
 
     def status_entries(self, list_id: int) -> Iterator[tuple[int, str, int]]:
         return _status_lists.anchored_entries(self.engine, list_id)
+
+    def status_runs(self, list_id: int) -> list[tuple[int, int, str, int]]:
+        return _status_lists.anchored_runs(self.engine, list_id)

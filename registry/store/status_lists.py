@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -105,3 +105,40 @@ def anchored_entries(engine: Engine, list_id: int, chunk: int = 200_000) -> Iter
                 return
             yield from rows
             start = rows[-1][0]
+
+
+def anchored_runs(engine: Engine, list_id: int) -> list[tuple[int, int, str, int]]:
+    """A list's credentials that are in a batch, as runs ``(first index, count, root, first leaf)``
+    in index order: consecutive indices held by consecutive leaves of one batch.
+
+    Issuing in order and batching in queue order make a few long runs, so the database groups
+    rows by (batch, index - leaf) instead of handing a million rows to Python: within a group the
+    offset is fixed and indices are unique, so a group whose count spans exactly its index range
+    is one run. A group with a hole (its credentials interleaved with another list's, or with
+    gaps) is read row by row and split where the rows say."""
+    offset = credentials.c.status_index - credentials.c.leaf_index
+    with engine.connect() as conn:
+        groups = conn.execute(
+            select(credentials.c.batch_id, func.min(credentials.c.status_index), func.max(credentials.c.status_index),
+                   func.count(), func.min(credentials.c.leaf_index), offset)
+            .where(credentials.c.status_list == list_id, credentials.c.batch_id.is_not(None))
+            .group_by(credentials.c.batch_id, offset)).all()
+        roots = dict(conn.execute(select(batches.c.id, batches.c.root).where(
+            batches.c.id.in_({g[0] for g in groups}))).all()) if groups else {}
+        runs: list[tuple[int, int, str, int]] = []
+        for batch_id, low, high, count, first_leaf, group_offset in groups:
+            if count == high - low + 1:
+                runs.append((low, count, roots[batch_id], first_leaf))
+                continue
+            rows = conn.execute(select(credentials.c.status_index, credentials.c.leaf_index).where(
+                credentials.c.status_list == list_id, credentials.c.batch_id == batch_id,
+                offset == group_offset).order_by(credentials.c.status_index)).all()
+            for index, leaf in rows:
+                # Consecutive in the group (one offset): the next index is the next leaf as well.
+                if runs and runs[-1][2] == roots[batch_id] and runs[-1][0] + runs[-1][1] == index \
+                        and runs[-1][3] + runs[-1][1] == leaf:
+                    first, n, root, leaf0 = runs[-1]
+                    runs[-1] = (first, n + 1, root, leaf0)
+                else:
+                    runs.append((index, 1, roots[batch_id], leaf))
+    return sorted(runs)

@@ -175,3 +175,40 @@ def test_the_public_route_serves_files_of_the_folder_only(tmp_path):
     for bad in ("", "credentials/status", "../secret.json", "credentials/../../secret.json", "link.json",
                 "credentials/status/.1.json.x.tmp", "credentials//status/1.json", ".git/config"):
         assert _file(site, bad) is None, bad
+
+
+def test_runs_grouped_in_the_database_are_the_runs_of_the_rows_whatever_the_order(tmp_path):
+    """``Store.status_runs`` (grouped in SQL) against ``runs_of`` over every row, on a store where
+    indices and leaves interleave across two lists and three batches, with gaps and holes."""
+    import random
+
+    import sqlalchemy as sa
+
+    from registry.store.schema import batches, credentials
+
+    rng = random.Random(7)
+    store = Store.open(tmp_path)
+    url_of = lambda n: f"https://a.example/credentials/status/{n}.json"  # noqa: E731
+    places = store.reserve_status("did:key:a", 300, 128, url_of)  # list 1 full, list 2 partly
+    head = places[:40]
+    rng.shuffle(head)  # a stretch issued out of order
+    places[:40] = head
+    del places[200:210]  # a failed run's gap
+    with store.engine.begin() as conn:
+        ids = [conn.execute(sa.insert(batches).values(
+            root=f"{n:064x}", leaf_count=1, issuer_did="did:key:a", signer="0x" + "0" * 40, chain_id=1,
+            registry="0x" + "0" * 40, out_dir="-", state="written", created_at="-", updated_at="-")
+        ).inserted_primary_key[0] for n in range(1, 4)]
+        leaf = {b: 0 for b in ids}
+        for n, place in enumerate(places):
+            batch = ids[0] if n < 90 else ids[1] if n < 230 else ids[2] if n % 7 else None
+            values = {"credential_id": f"c{n}", "target_hash": f"{n:064x}", "issuer_did": "did:key:a", "queued_at": "-",
+                      "state": "queued", "status_list": place.list_id, "status_index": place.index}
+            if batch is not None:
+                values |= {"batch_id": batch, "leaf_index": leaf[batch], "state": "batched"}
+                leaf[batch] += 1
+            conn.execute(sa.insert(credentials).values(**values))
+    for status_list in store.status_lists("did:key:a"):
+        expected = folder.runs_of(store.status_entries(status_list.id))
+        assert [list(r) for r in store.status_runs(status_list.id)] == expected
+        assert len(expected) > 3, expected  # the case is not trivial
