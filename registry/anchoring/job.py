@@ -38,6 +38,7 @@ from registry.store import Batch, Store
 PROOF_TYPE = "CredregMerkleProof2026"
 UNFINISHED = ("built", "sent", "mined", "confirmed")
 _PARALLEL_FILES = 20_000  # below this, forking writers costs more than it saves
+MAX_RESALTS = 3  # fresh roots per batch and run when another issuer keeps taking them
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class AnchorJob:
         self.options = options
         self.say = progress
         self._tree: tuple[int, MerkleTree] | None = None  # the batch just built, kept for writing
+        self._resalts: dict[int, int] = {}  # batch id -> fresh roots tried in this run (root squatting)
 
     # ------------------------------------------------------------------ entry point
     def run(self) -> AnchorReport:
@@ -170,7 +172,7 @@ class AnchorJob:
 
     def _outcome(self, batch: Batch, resumed: bool) -> BatchOutcome:
         return BatchOutcome(batch.root, batch.leaf_count, batch.state, batch.tx_hash, batch.block_number,
-                            batch.gas_used, batch.leaf_count if batch.state == "written" else 0, resumed,
+                            batch.gas_used, batch.credential_count if batch.state == "written" else 0, resumed,
                             batch.error)
 
     def _send(self, batch: Batch) -> Batch:
@@ -311,13 +313,42 @@ class AnchorJob:
         if not info.anchored:
             return None
         if info.issuer_id != self.issuer.id:
-            error = f"root {batch.root} was anchored by issuer {info.issuer_id}, not {self.issuer.id}"
-            self.store.release_batch(batch.id, error)
-            return self.store.batch(batch.id)
+            return self._resalt(batch, info.issuer_id)
         receipt = self._receipt(batch)
         if receipt is None or receipt["status"] != 1:
             receipt = self._receipt_from_logs(batch)
         return self._mined(batch, receipt)
+
+    def _resalt(self, batch: Batch, taken_by: int) -> Batch:
+        """Another issuer anchored this root first (root squatting: watched in the mempool and sent
+        with a higher fee). The credentials are never given a proof to its root: one random leaf
+        is added after theirs and the new root is anchored in this same run. The salt is
+        recorded with the batch, so the tree can be rebuilt; a squatter who copies every new root
+        too is given up on after MAX_RESALTS (the batch goes back to the queue, and the journal and
+        the message name the issuer to report to governance). Why not in the contract: README."""
+        tries = self._resalts.get(batch.id, 0) + 1
+        if tries > MAX_RESALTS:
+            error = (f"root {batch.root} was anchored first by issuer {taken_by}, after {MAX_RESALTS} fresh roots "
+                     "were taken the same way; its credentials stay queued: ask the registry's governance to "
+                     f"suspend issuer {taken_by}")
+            self.store.release_batch(batch.id, error)
+            self.say(f"batch {batch.root[:12]}…: {error}")
+            return self.store.batch(batch.id)
+        self._resalts[batch.id] = tries
+        salt = os.urandom(32)
+        hashes = [bytes.fromhex(h) for h in self.store.leaf_hashes(batch.id)]
+        tree = build_tree([*hashes, salt])
+        old = batch.root
+        batch = self.store.update_batch(
+            batch.id, "squatted", f"root {old} was anchored first by issuer {taken_by}; re-anchoring under root "
+            f"{tree.root_hex} ({len(hashes):,} credentials and one salt leaf)",
+            root=tree.root_hex, leaf_count=len(hashes) + 1, salt=salt.hex(), state="built", nonce=None,
+            raw_tx=None, tx_hashes=(), fee_bumps=0, max_fee=None, priority_fee=None, tx_hash=None,
+            block_number=None, block_hash=None, gas_used=None)
+        self._tree = (batch.id, tree)
+        self.say(f"batch {old[:12]}…: its root was anchored first by issuer {taken_by} (root squatting); "
+                 f"anchoring the same credentials under a fresh root {tree.root_hex[:12]}…")
+        return batch
 
     def _receipt_from_logs(self, batch: Batch):
         event = self.registry.contract.events.RootAnchored()
@@ -355,8 +386,9 @@ class AnchorJob:
     def _write(self, batch: Batch) -> Batch:
         started = time.perf_counter()
         tree = self._tree[1] if self._tree and self._tree[0] == batch.id else None
-        if tree is None:  # resumed: rebuild the same tree from the stored leaves
-            tree = build_tree([bytes.fromhex(h) for h in self.store.leaf_hashes(batch.id)])
+        if tree is None:  # resumed: rebuild the same tree from the stored leaves (and salt)
+            leaves = [bytes.fromhex(h) for h in self.store.leaf_hashes(batch.id)]
+            tree = build_tree(leaves + ([bytes.fromhex(batch.salt)] if batch.salt else []))
         if tree.root_hex != batch.root:
             raise ChainError(f"batch {batch.root}: the stored leaves give root {tree.root_hex}; store damaged?")
         out = Path(batch.out_dir)
@@ -372,9 +404,10 @@ class AnchorJob:
                                "#blockchainAccountId", receipt_head)
         spec = WriteSpec(self.store.engine.url.render_as_string(hide_password=False), batch.id, str(out), head,
                          chained)
-        workers = self.options.workers if batch.leaf_count >= _PARALLEL_FILES else 1
-        write_parallel(spec, tree, batch.leaf_count, workers, self.say)
-        self.store.finish_batch(batch.id, batch.leaf_count)
-        self.say(f"batch {batch.root[:12]}…: {batch.leaf_count:,} credential files written to {out} in "
+        files = batch.credential_count  # the salt leaf, if any, is last and has no file
+        workers = self.options.workers if files >= _PARALLEL_FILES else 1
+        write_parallel(spec, tree, files, workers, self.say)
+        self.store.finish_batch(batch.id, files)
+        self.say(f"batch {batch.root[:12]}…: {files:,} credential files written to {out} in "
                  f"{time.perf_counter() - started:.1f} s")
         return self.store.batch(batch.id)

@@ -48,6 +48,12 @@ class Batch(NamedTuple):
     revoked_at: str | None
     revoke_reason: int | None
     revoke_tx: str | None
+    salt: str | None = None  # hex; the last leaf of the tree when set (the job's answer to root squatting)
+
+    @property
+    def credential_count(self) -> int:
+        """The credentials in the batch: its leaves but the salt leaf."""
+        return self.leaf_count - (1 if self.salt else 0)
 
 
 # A credential is issued exactly when its batch's files are written: derived, never stored twice.

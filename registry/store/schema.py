@@ -91,6 +91,8 @@ batches = Table(
     Column("revoked_at", String),
     Column("revoke_reason", Integer),
     Column("revoke_tx", String),
+    # A random extra leaf after the credentials', once the first root was squatted (migration 0006).
+    Column("salt", String(64)),
     Index("ix_batches_state", "state"),
 )
 

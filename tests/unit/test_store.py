@@ -152,9 +152,19 @@ def test_migration_0003_keeps_queued_and_batched_credentials_findable(tmp_path):
     old = Store(create_engine(url))
     _enqueue_at_0002(old.engine, _items(5))
     rows = old.queued_hashes("did:web:a", 3)
-    batch = old.create_batch([r for r, _ in rows], "aa" * 32, issuer_did="did:web:a", signer="0x" + "1" * 40,
-                             chain_id=1, registry="0x" + "2" * 40, out_dir=str(tmp_path))
-    store = Store.open(tmp_path, url)  # upgrades to 0003
+    # Batched as the code of revision 0002 did (today's Store reads columns 0002 does not have).
+    from sqlalchemy import text
+
+    with old.engine.begin() as conn:
+        batch_id = conn.execute(text(
+            "INSERT INTO batches (root, leaf_count, issuer_did, signer, chain_id, registry, out_dir, state, "
+            "tx_hashes, fee_bumps, created_at, updated_at) VALUES (:root, 3, 'did:web:a', :signer, 1, :registry, "
+            ":out, 'built', '[]', 0, 'now', 'now')"),
+            {"root": "aa" * 32, "signer": "0x" + "1" * 40, "registry": "0x" + "2" * 40, "out": str(tmp_path)}).lastrowid
+        for leaf, (row_id, _) in enumerate(rows):
+            conn.execute(text("UPDATE credentials SET state = 'batched', batch_id = :b, leaf_index = :leaf "
+                              "WHERE id = :id"), {"b": batch_id, "leaf": leaf, "id": row_id})
+    store = Store.open(tmp_path, url)  # upgrades to the newest
     assert [h for _, h in store.queued_hashes("did:web:a", 10)] == [f"{i:064x}" for i in (3, 4)]
-    assert [d[0] for d in store.batch_documents(batch.id)] == [0, 1, 2]
+    assert [d[0] for d in store.batch_documents(batch_id)] == [0, 1, 2]
     assert store.counts() == {"queued": 2, "batched": 3}
