@@ -28,6 +28,11 @@ class Body(NamedTuple):
 async def read_json(request: Request, limit: int, malformed: int = 422) -> Body:
     """The body parsed as JSON, refusing more than ``limit`` bytes before reading them (413), and
     text that is not strict JSON with the status ``malformed``."""
+    return parse_json(await read_bytes(request, limit), malformed)
+
+
+async def read_bytes(request: Request, limit: int) -> bytes:
+    """The body's bytes, refusing more than ``limit`` before reading them (413)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"body of {int(declared):,} bytes is over the {limit:,}-byte limit")
@@ -36,7 +41,11 @@ async def read_json(request: Request, limit: int, malformed: int = 422) -> Body:
         body += chunk
         if len(body) > limit:
             raise HTTPException(413, f"body is over the {limit:,}-byte limit")
-    text = bytes(body)
+    return bytes(body)
+
+
+def parse_json(text: bytes, malformed: int = 422) -> Body:
+    """``text`` parsed strictly (see the module), or HTTP ``malformed`` saying what is wrong."""
     try:
         value, plain = credentials.parse_json_with_plainness(text, "request body")
     except CredregError as exc:  # not JSON, duplicate keys, NaN, nested too deeply
@@ -72,3 +81,11 @@ def written_by_hand(adapter: TypeAdapter[Any], answer: Any, status_code: int) ->
     except PydanticSerializationError:
         content = json.dumps(data, separators=(",", ":")).encode()
     return Response(content, status_code=status_code, media_type="application/json")
+
+
+def written(adapter: TypeAdapter[Any], answer: Any, status_code: int = 200) -> Response:
+    """``answer`` validated against the route's model and written, as FastAPI does with what a
+    route returns (``validate_python``, then ``dump_json``), for a route that must have its
+    answer's bytes before it returns. Unicode answers only: see ``written_by_hand``."""
+    return Response(adapter.dump_json(adapter.validate_python(answer, from_attributes=True), by_alias=True),
+                    status_code=status_code, media_type="application/json")

@@ -1,7 +1,8 @@
 """The verdict on a credential, as ARCHITECTURE.md publishes it: a status and its named checks.
 
 Immutable named tuples: a batch of a thousand credentials makes seven thousand checks, and a
-tuple is the cheapest immutable record Python has (``as_dict`` turns them into dicts in C).
+tuple is the cheapest immutable record Python has (``as_dict`` unpacks each into a dict display,
+the quickest way Python has to make a small dict).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Verdict(NamedTuple):
     anchor: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        # Each check becomes {"name", "passed", "detail"} in C: a batch turns seven thousand.
-        return {"status": self.status, "checks": [dict(zip(Check._fields, c)) for c in self.checks],
+        # A batch turns seven thousand checks: a dict display is twice as quick as dict(zip(...)).
+        return {"status": self.status,
+                "checks": [{"name": name, "passed": passed, "detail": detail} for name, passed, detail in self.checks],
                 "issuer": self.issuer, "anchor": self.anchor}
