@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyld import jsonld
 
+from registry.credentials._dataset_template import DatasetTemplates
 from registry.credentials._jsonld_memo import MemoProcessor, canonical_proof_configuration
 from registry.errors import BadInput
 
@@ -62,12 +63,14 @@ def document_loader(url: str, options: dict | None = None) -> dict:
 
 
 _PROCESSOR = MemoProcessor()  # pyld, with processed contexts remembered: see _jsonld_memo
+# pyld's normalize, from a template of the document's RDF dataset when its shape allows: see _dataset_template
+_TEMPLATES = DatasetTemplates(_PROCESSOR, {**_NORMALIZE, "documentLoader": document_loader})
 
 
 def canonicalize(document: dict) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD ``document``, with the shipped contexts only."""
     try:
-        return _PROCESSOR.normalize(document, {**_NORMALIZE, "documentLoader": document_loader})
+        return _TEMPLATES.normalize(document)
     except jsonld.JsonLdError as exc:
         chain = _causes(exc)
         for cause in chain:
