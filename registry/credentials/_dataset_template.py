@@ -139,11 +139,31 @@ class _Quad(NamedTuple):
     predicate: dict
     object: _Term
     key: tuple  # (tag, slot or -1, fixed value, rest): what pyld's node map compares
+    may_merge: bool = True  # False: no other quad has its predicate and kind of value, so it cannot merge
 
 
 class _Template(NamedTuple):
-    quads: tuple[_Quad, ...]
+    fixed: tuple[tuple[str, dict, dict, dict], ...]  # quads no value goes into: (graph, s, p, o)
+    fixed_keys: frozenset[tuple]  # their node-map keys, as _dataset makes them
+    slotted: tuple[_Quad, ...]  # the other quads
     iris: tuple[tuple[int, Any, Any, bool], ...]  # (slot, active context, base, vocab) of IRI positions
+
+
+def _template(quads: list[_Quad], iris: list[tuple[int, Any, Any, bool]]) -> _Template:
+    is_fixed = [isinstance(q.graph, str) and q.subject.slot < 0 and q.object.slot < 0 and q.key[1] < 0
+                for q in quads]
+    fixed = [q for q, f in zip(quads, is_fixed) if f]
+    keys = frozenset((q.graph, q.subject.component["value"], q.predicate["value"], q.key[0], q.key[2], q.key[3])
+                     for q in fixed)
+    # Two quads can only merge when they have the same predicate and the same kind of value.
+    groups: dict[tuple, int] = {}
+    for q in quads:
+        group = (q.predicate["value"], q.key[0], q.key[3])
+        groups[group] = groups.get(group, 0) + 1
+    slotted = tuple(q._replace(may_merge=groups[q.predicate["value"], q.key[0], q.key[3]] > 1)
+                    for q, f in zip(quads, is_fixed) if not f)
+    return _Template(tuple((q.graph, q.subject.component, q.predicate, q.object.component) for q in fixed), keys,
+                     slotted, tuple(iris))
 
 
 class _Recorder(MemoProcessor):
@@ -283,7 +303,7 @@ def _build(document: dict, count: int, processor: MemoProcessor, options: dict) 
         if any(c[0] is not ctx or c[1:] != first[1:] for c in calls[1:]):
             return None
         iris.append((slot, ctx, base, vocab))
-    return _Template(tuple(quads), tuple(iris))
+    return _template(quads, iris)
 
 
 def _key_template(key: tuple, stand_ins: dict[str, int], prefix: str) -> tuple | None:
@@ -301,31 +321,44 @@ def _key_template(key: tuple, stand_ins: dict[str, int], prefix: str) -> tuple |
     return (tag, -1, value, extra)
 
 
-def _dataset(template: _Template, values: list[str]) -> dict | None:
-    """The template's dataset with ``values`` in it, or None if an IRI does not come out absolute."""
+def _dataset(template: _Template, values: list[str], expand_iri=_PLAIN._expand_iri) -> dict | None:
+    """The template's dataset with ``values`` in it, or None if an IRI does not come out absolute.
+
+    pyld's URDNA2015 changes a term only when it is a blank node (relabelling it), and a quad only
+    by giving it a graph name: those are fresh for each document, the other terms are shared."""
     values = list(values)
     for slot, ctx, base, vocab in template.iris:
-        iri = _PLAIN._expand_iri(ctx, values[slot], base, vocab)
+        iri = expand_iri(ctx, values[slot], base, vocab)
         if not isinstance(iri, str) or not jsonld._is_absolute_iri(iri) or iri.startswith("_:"):
             return None
         values[slot] = iri
     dataset: dict[str, list[dict]] = {}
-    seen: set[tuple] = set()
-    for quad in template.quads:
+    for graph, subject, predicate, obj in template.fixed:
+        dataset.setdefault(graph, []).append({
+            "subject": dict(subject) if subject["type"] == "blank node" else subject,
+            "predicate": predicate,
+            "object": dict(obj) if obj["type"] == "blank node" else obj})
+    seen = set(template.fixed_keys)  # distinct already: pyld's node map made them
+    for quad in template.slotted:
         graph = quad.graph if isinstance(quad.graph, str) else values[quad.graph]
-        subject = dict(quad.subject.component)
+        subject = quad.subject.component
         if quad.subject.slot >= 0:
-            subject["value"] = values[quad.subject.slot]
-        obj = dict(quad.object.component)
+            subject = {**subject, "value": values[quad.subject.slot]}
+        elif subject["type"] == "blank node":
+            subject = dict(subject)
+        obj = quad.object.component
         if quad.object.slot >= 0:
-            obj["value"] = values[quad.object.slot]
-        tag, slot, fixed, extra = quad.key
-        merged = (graph, subject["value"], quad.predicate["value"], tag,
-                  values[slot] if slot >= 0 else fixed, extra)
-        if merged in seen:
-            continue  # pyld's node map would hold this value once
-        seen.add(merged)
-        dataset.setdefault(graph, []).append({"subject": subject, "predicate": dict(quad.predicate), "object": obj})
+            obj = {**obj, "value": values[quad.object.slot]}
+        elif obj["type"] == "blank node":
+            obj = dict(obj)
+        if quad.may_merge:
+            tag, slot, fixed, extra = quad.key
+            merged = (graph, subject["value"], quad.predicate["value"], tag,
+                      values[slot] if slot >= 0 else fixed, extra)
+            if merged in seen:
+                continue  # pyld's node map would hold this value once
+            seen.add(merged)
+        dataset.setdefault(graph, []).append({"subject": subject, "predicate": quad.predicate, "object": obj})
     return dataset
 
 
@@ -363,7 +396,8 @@ class DatasetTemplates:
                 shape = None
             if shape is not None:
                 template = self._template(shape, document, len(values))
-                dataset = _dataset(template, values) if template is not None else None
+                # pyld's _expand_iri, remembered (MemoProcessor): ids such as the issuer's recur.
+                dataset = _dataset(template, values, self._processor._expand_iri) if template is not None else None
                 if dataset is not None:
                     self.templated += 1
                     return _URDNA2015().main(dataset, self._options)

@@ -176,6 +176,11 @@ def _variants() -> list[dict]:
     for first, second in [("urn:a", "urn:b"), ("urn:a", "urn:a")]:
         edited(lambda d, a=first, b=second: (d["@context"].append(indexed),
                                              d.__setitem__("exi", {"k1": {"id": a}, "k2": {"id": b}})))
+    # An id map: its keys are fixed node ids, which a node with a given id can turn out to be.
+    id_map = {**inline, "exm": {"@id": "https://ex.example/ns#m", "@container": "@id"}, "exr": "https://ex.example/ns#r"}
+    for value in ["urn:fixed", "urn:other"]:
+        edited(lambda d, v=value: (d["@context"].append(id_map), d.update(
+            {"exm": {"urn:fixed": {"type": "Aterm", "exv": "Aterm"}}, "exr": {"id": v, "type": "Aterm", "exv": "Aterm"}})))
     # An undefined term in a nested node is dropped by pyld, and so its strings.
     edited(lambda d: d["credentialSubject"].__setitem__("undefinedNestedTermIsVocab", "kept via @vocab"))
     edited(lambda d: d.__setitem__("@id", "urn:other"))
