@@ -54,6 +54,19 @@ def _email_identity(email: str) -> dict[str, Any]:
     }
 
 
+def _copy_json(value: Any) -> Any:
+    """``copy.deepcopy`` of parsed JSON (no shared parts, immutable scalars), a few times faster:
+    one copy of the achievement per roster row is most of what reading a large roster costs."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy_json(v) for k, v in value.items()}
+    if kind is list:
+        return [_copy_json(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -165,7 +178,7 @@ def _roster_credential(
     if learner_id:
         subject["id"] = learner_id
     subject["identifier"] = identifiers
-    subject["achievement"] = copy.deepcopy(achievement)
+    subject["achievement"] = _copy_json(achievement)
 
     doc: dict[str, Any] = {
         "@context": list(CONTEXTS),
