@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from registry.credentials._gc_pause import paused
 from registry.credentials.loading import _read_text, load_file
 from registry.credentials.model import (
     _URI_RE,
@@ -122,21 +123,22 @@ def from_roster(
     credentials: list[dict[str, Any]] = []
     learners: dict[tuple[str, str], int] = {}
     row_no = 0
-    while True:
-        try:
-            fields = next(reader, None)
-        except csv.Error as exc:
-            raise InvalidCredential(f"{roster_path}: line {reader.line_num}: not valid CSV: {exc}") from None
-        if fields is None:
-            break
-        if not any(f.strip() for f in fields):
-            continue  # blank line
-        row_no += 1
-        where = f"{roster_path}: row {row_no} (line {reader.line_num})"
-        if len(fields) != len(columns):
-            raise InvalidCredential(f"{where}: has {len(fields)} fields, the header has {len(columns)}")
-        row = {col: value.strip() for col, value in zip(columns, fields)}
-        credentials.append(_roster_credential(row, achievement, default_from, where, learners, row_no))
+    with paused():  # millions of objects kept, no cycles: see _gc_pause
+        while True:
+            try:
+                fields = next(reader, None)
+            except csv.Error as exc:
+                raise InvalidCredential(f"{roster_path}: line {reader.line_num}: not valid CSV: {exc}") from None
+            if fields is None:
+                break
+            if not any(f.strip() for f in fields):
+                continue  # blank line
+            row_no += 1
+            where = f"{roster_path}: row {row_no} (line {reader.line_num})"
+            if len(fields) != len(columns):
+                raise InvalidCredential(f"{where}: has {len(fields)} fields, the header has {len(columns)}")
+            row = {col: value.strip() for col, value in zip(columns, fields)}
+            credentials.append(_roster_credential(row, achievement, default_from, where, learners, row_no))
     if not credentials:
         raise InvalidCredential(f"{roster_path}: empty roster (a header but no learners)")
     return credentials
