@@ -66,30 +66,45 @@ class _NotJson(Exception):
 
 
 def shape_of(document: dict) -> tuple[tuple, list[str]]:
-    """The shape key of ``document`` and its string values in walk order (see the module)."""
+    """The shape key of ``document`` and its string values in walk order (see the module).
+
+    The key is flat: markers open and close objects and arrays, keys are the only plain strings
+    in it (a value is a marker or a tagged tuple), so it reads back one way only."""
     values: list[str] = []
+    tokens: list[Any] = []
     try:
-        return _walk(document, values), values
+        _walk(document, values, tokens)
     except RecursionError:
         raise _NotJson from None
+    return tuple(tokens), values
 
 
-def _walk(node: Any, values: list[str]) -> Any:
+_OBJECT, _ARRAY, _END = ("{",), ("[",), ("]",)
+
+
+def _walk(node: Any, values: list[str], tokens: list[Any]) -> None:
     kind = type(node)
     if kind is str:
         values.append(node)
-        return _STRING
-    if kind is dict:
-        parts = []
+        tokens.append(_STRING)
+    elif kind is dict:
+        tokens.append(_OBJECT)
         for key, value in node.items():
             if type(key) is not str:
                 raise _NotJson
-            parts.append(key)
-            parts.append(_verbatim(value) if key in _STEERING or key == "@context" else _walk(value, values))
-        return ("d", *parts)
-    if kind is list:
-        return ("l", *[_walk(v, values) for v in node])
-    return _verbatim(node)
+            tokens.append(key)
+            if key in _STEERING or key == "@context":
+                tokens.append(_verbatim(value))
+            else:
+                _walk(value, values, tokens)
+        tokens.append(_END)
+    elif kind is list:
+        tokens.append(_ARRAY)
+        for value in node:
+            _walk(value, values, tokens)
+        tokens.append(_END)
+    else:
+        tokens.append(_verbatim(node))
 
 
 def _verbatim(node: Any) -> Any:

@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyld import jsonld
 
+from registry.credentials._base58 import b58encode
 from registry.credentials._dataset_template import DatasetTemplates
 from registry.credentials._jsonld_memo import MemoProcessor, canonical_proof_configuration
 from registry.errors import BadInput
@@ -114,7 +115,7 @@ def create_proof(document: dict, options: dict, signer: Signer) -> dict:
     config = proof_configuration(document, options)
     signature = signer.sign(hash_data(document, config))
     proof = {k: v for k, v in options.items() if k not in ("proofValue", "@context")}
-    proof["proofValue"] = "z" + base58.b58encode(signature).decode("ascii")
+    proof["proofValue"] = "z" + b58encode(signature)
     return proof
 
 
