@@ -24,7 +24,9 @@ End to end: a fresh anvil with the registry deployed, an issuer whose DID is the
 `credreg issuer keygen` made, accredited on chain, and `credreg issue --roster <CSV of N>
 --achievement examples/achievement.json` as its own process, timed from start to exit, its
 progress lines passed through. The times at which its own lines arrive split the run into
-reading + preparing (and unlocking the key), signing, and queueing. Files live under bench/out/
+reading + preparing (and unlocking the key), signing, and queueing; its CPU seconds (user +
+system, its signing workers included) say how much of the machine it needed, which a busy
+machine changes less than it changes the wall time. Files live under bench/out/
 (gitignored) and are removed afterwards.
 
 Run: `.venv/bin/python bench/sign.py [--sizes 2000] [--rounds 3] [--issue-size 100000]`
@@ -276,7 +278,9 @@ def issue(n: int, work: Path) -> dict:
     progress = sum(1 for _, line in lines if re.match(r"\s+signed [\d,]+ of [\d,]+", line))
     return {"n": n, "wall": wall, "prepare": started, "sign": signed - started if signed and started else None,
             "queue": wall - signed if signed else None, "progress": progress,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "others": others.cores}
+            "peak_rss_mb": usage.ru_maxrss / 1024, "others": others.cores,
+            # user + system CPU seconds of credreg issue and of the workers it waited for
+            "cpu": usage.ru_utime + usage.ru_stime}
 
 
 def main() -> int:
@@ -321,11 +325,11 @@ def main() -> int:
         def s(value: float | None) -> str:
             return "?" if value is None else f"{value:.1f}"
         print("| credreg issue, learners | total (s) | credentials/s | read + prepare + unlock (s) | sign (s) | "
-              "queue (s) | progress lines | peak RSS (MB) | others' load, cores |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "queue (s) | CPU s, its workers included | progress lines | peak RSS (MB) | others' load, cores |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         print(f"| {issued['n']:,} | {issued['wall']:.1f} | {issued['n'] / issued['wall']:,.0f} | "
-              f"{s(issued['prepare'])} | {s(issued['sign'])} | {s(issued['queue'])} | {issued['progress']} | "
-              f"{issued['peak_rss_mb']:,.0f} | {issued['others']:.2f} |")
+              f"{s(issued['prepare'])} | {s(issued['sign'])} | {s(issued['queue'])} | {issued['cpu']:.1f} | "
+              f"{issued['progress']} | {issued['peak_rss_mb']:,.0f} | {issued['others']:.2f} |")
         print()
     print(f"machine: {cores} cores; a million sha256 calls took {loop_before:.2f} s before and "
           f"{loop_after:.2f} s after (0.5 s at this VM's quickest)")
