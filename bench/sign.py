@@ -2,7 +2,8 @@
 
 Per core, side by side in one run, on the same N roster credentials (a generated CSV of N
 learners, shaped like examples/roster.csv, with examples/achievement.json, through
-`credentials.from_roster` and `prepare`):
+`credentials.from_roster` and `prepare`, each given a credentialStatus entry as `credreg issue`
+gives it):
   - peer:       a straightforward single-process pyld signer, written below (PEER): pyld's
                 `jsonld.normalize` (URDNA2015, N-Quads) with a loader serving the shipped contexts
                 from memory, parsed once and tagged "static" so pyld's own resolved-context cache
@@ -62,6 +63,7 @@ from registry.chain.client import RegistryClient, connect  # noqa: E402
 from registry.credentials import signing  # noqa: E402
 from registry.credentials._forked_signing import secure_all  # noqa: E402
 from registry.credentials.securing import secure  # noqa: E402
+from registry.credentials.status_entry import StatusEntry  # noqa: E402
 from registry.dev.devchain import Anvil, dev_account  # noqa: E402
 from registry.identity import did as dids  # noqa: E402
 from registry.identity import keys  # noqa: E402
@@ -71,6 +73,7 @@ ACHIEVEMENT = REPO / "examples/achievement.json"
 CREATED = "2026-01-01T00:00:00Z"
 ISSUE_TARGET_N, ISSUE_TARGET_S, RATIO_TARGET = 100_000, 60.0, 2.0
 PASSWORD = "bench-sign-password"  # a throwaway keystore's, made and deleted by this run
+PUBLIC_URL = "https://bench.example/"  # where the issuer's status lists would be served
 
 
 # --- PEER: a straightforward single-process pyld signer (eddsa-rdfc-2022) ------------------------
@@ -194,7 +197,10 @@ def per_core(n: int, rounds: int, work: Path, cores: int) -> dict:
     private = Ed25519PrivateKey.from_private_bytes(key._seed())  # the same key, as the peer holds it
     did = dids.did_key(key.public_multibase)
     method = dids.did_key_verification_method(key.public_multibase)
-    docs = [credentials.prepare(d, did, "Bench Academy") for d in credentials.from_roster(roster, ACHIEVEMENT)]
+    # Each with a credentialStatus entry, as `credreg issue` adds before signing.
+    docs = [{**credentials.prepare(d, did, "Bench Academy"),
+             "credentialStatus": StatusEntry(f"{PUBLIC_URL}status/1", i).to_json()}
+            for i, d in enumerate(credentials.from_roster(roster, ACHIEVEMENT))]
     roster.unlink()
 
     # Same work: the same signature bytes for the same credential and proof options (also warms
@@ -245,7 +251,8 @@ def issue(n: int, work: Path) -> dict:
         registry, _ = RegistryClient.deploy(w3, owner)
         env = {**os.environ, "CREDREG_RPC_URL": node.url, "CREDREG_HOME": str(home),
                "CREDREG_REGISTRY": registry.address, "CREDREG_PRIVATE_KEY": anchor_key.key.hex(),
-               "CREDREG_KEYSTORE_PASSWORD": PASSWORD, "PYTHONPATH": str(REPO)}
+               "CREDREG_KEYSTORE_PASSWORD": PASSWORD, "PYTHONPATH": str(REPO),
+               "CREDREG_PUBLIC_URL": PUBLIC_URL}
         made = json.loads(subprocess.run([sys.executable, "-m", "registry.cli", "issuer", "keygen", "--json"],
                                          env=env, check=True, capture_output=True, text=True).stdout)
         registry.register_issuer("Bench Academy", made["did"], anchor_key.address, owner)
