@@ -24,9 +24,10 @@ What, for a document (:func:`shape_of`):
   it, always with the same arguments, to itself. Anything else (a stand-in dropped, inside a
   JSON literal, a key other than ``type``/``@type`` aliasing ``@type``, any ``@index``, a
   JSON literal value, an error) marks the shape as not templatable: canonicalized in full;
-- for a document of a templated shape, the template's quads get its values (an IRI position
-  must come out as an absolute IRI by pyld's ``_is_absolute_iri`` and not a blank node, else
-  the document is canonicalized in full); quads that become the same JSON-LD value of the same
+- for a document of a templated shape, the template's quads get its values (an IRI through
+  the ``MemoProcessor``'s ``_expand_iri``, pyld's result remembered; it must come out as an
+  absolute IRI by pyld's ``_is_absolute_iri`` and not a blank node, else the document is
+  canonicalized in full; terms without a value are shared, blank nodes excepted); quads that become the same JSON-LD value of the same
   property of the same node are kept once, as pyld's node map keeps them (two ids may turn out
   to be the same node, two strings the same value; pyld's ``compare_values`` decides what is
   "the same", so the key here mirrors it: ``@value`` with its ``@type``, ``@language`` and
@@ -38,7 +39,9 @@ How correctness is pinned: ``tests/unit/test_dataset_template.py`` compares this
 ``pyld.jsonld.normalize`` byte for byte on the examples, roster credentials, the W3C test vector,
 documents with a ``credentialStatus`` and adversarial values (escapes, non-ASCII, compact and
 relative IRIs, blank node ids, one node under two ids, duplicates, ``@json``, ``@vocab``
-coercion, values that reorder blank nodes) and on random substitutions; and it checks that
+coercion, an id map, a key aliasing ``@type``, an index map, values that reorder blank nodes)
+and on random substitutions, each document twice (the second time from the template made by
+the first, so a term pyld changed in place would show); and it checks that
 the template path, not the fallback, handled the shapes credreg issues.
 """
 
@@ -154,13 +157,12 @@ class _Quad(NamedTuple):
     predicate: dict
     object: _Term
     key: tuple  # (tag, slot or -1, fixed value, rest): what pyld's node map compares
-    may_merge: bool = True  # False: no other quad has its predicate and kind of value, so it cannot merge
 
 
 class _Template(NamedTuple):
-    fixed: tuple[tuple[str, dict, dict, dict], ...]  # quads no value goes into: (graph, s, p, o)
+    fixed: tuple[tuple[str, dict, bool, dict, dict, bool], ...]  # quads no value goes into (see _template)
     fixed_keys: frozenset[tuple]  # their node-map keys, as _dataset makes them
-    slotted: tuple[_Quad, ...]  # the other quads
+    slotted: tuple[tuple, ...]  # the other quads, flattened for _dataset (see _template)
     iris: tuple[tuple[int, Any, Any, bool], ...]  # (slot, active context, base, vocab) of IRI positions
 
 
@@ -175,10 +177,17 @@ def _template(quads: list[_Quad], iris: list[tuple[int, Any, Any, bool]]) -> _Te
     for q in quads:
         group = (q.predicate["value"], q.key[0], q.key[3])
         groups[group] = groups.get(group, 0) + 1
-    slotted = tuple(q._replace(may_merge=groups[q.predicate["value"], q.key[0], q.key[3]] > 1)
-                    for q, f in zip(quads, is_fixed) if not f)
-    return _Template(tuple((q.graph, q.subject.component, q.predicate, q.object.component) for q in fixed), keys,
-                     slotted, tuple(iris))
+    # Flat tuples, unpacked in _dataset's loop: (graph, its slot, subject, its slot, whether a
+    # blank node, predicate, object, its slot, whether a blank node, merge key or None).
+    slotted = tuple(
+        (q.graph if isinstance(q.graph, str) else None, q.graph if not isinstance(q.graph, str) else -1,
+         q.subject.component, q.subject.slot, q.subject.component["type"] == "blank node", q.predicate,
+         q.object.component, q.object.slot, q.object.component["type"] == "blank node",
+         q.key if groups[q.predicate["value"], q.key[0], q.key[3]] > 1 else None)
+        for q, f in zip(quads, is_fixed) if not f)
+    return _Template(tuple((q.graph, q.subject.component, q.subject.component["type"] == "blank node", q.predicate,
+                            q.object.component, q.object.component["type"] == "blank node") for q in fixed),
+                     keys, slotted, tuple(iris))
 
 
 class _Recorder(MemoProcessor):
@@ -348,32 +357,32 @@ def _dataset(template: _Template, values: list[str], expand_iri=_PLAIN._expand_i
             return None
         values[slot] = iri
     dataset: dict[str, list[dict]] = {}
-    for graph, subject, predicate, obj in template.fixed:
-        dataset.setdefault(graph, []).append({
-            "subject": dict(subject) if subject["type"] == "blank node" else subject,
-            "predicate": predicate,
-            "object": dict(obj) if obj["type"] == "blank node" else obj})
+    for graph, subject, subject_blank, predicate, obj, obj_blank in template.fixed:
+        dataset.setdefault(graph, []).append({"subject": dict(subject) if subject_blank else subject,
+                                              "predicate": predicate, "object": dict(obj) if obj_blank else obj})
     seen = set(template.fixed_keys)  # distinct already: pyld's node map made them
-    for quad in template.slotted:
-        graph = quad.graph if isinstance(quad.graph, str) else values[quad.graph]
-        subject = quad.subject.component
-        if quad.subject.slot >= 0:
-            subject = {**subject, "value": values[quad.subject.slot]}
-        elif subject["type"] == "blank node":
+    for (graph, graph_slot, subject, subject_slot, subject_blank, predicate, obj, obj_slot, obj_blank,
+         key) in template.slotted:
+        if graph_slot >= 0:
+            graph = values[graph_slot]
+        if subject_slot >= 0:
+            subject = {**subject, "value": values[subject_slot]}
+        elif subject_blank:
             subject = dict(subject)
-        obj = quad.object.component
-        if quad.object.slot >= 0:
-            obj = {**obj, "value": values[quad.object.slot]}
-        elif obj["type"] == "blank node":
+        if obj_slot >= 0:
+            obj = {**obj, "value": values[obj_slot]}
+        elif obj_blank:
             obj = dict(obj)
-        if quad.may_merge:
-            tag, slot, fixed, extra = quad.key
-            merged = (graph, subject["value"], quad.predicate["value"], tag,
-                      values[slot] if slot >= 0 else fixed, extra)
+        if key is not None:  # another quad has this predicate and kind of value: they may merge
+            tag, slot, fixed, extra = key
+            merged = (graph, subject["value"], predicate["value"], tag, values[slot] if slot >= 0 else fixed, extra)
             if merged in seen:
                 continue  # pyld's node map would hold this value once
             seen.add(merged)
-        dataset.setdefault(graph, []).append({"subject": subject, "predicate": quad.predicate, "object": obj})
+        triples = dataset.get(graph)
+        if triples is None:
+            triples = dataset[graph] = []
+        triples.append({"subject": subject, "predicate": predicate, "object": obj})
     return dataset
 
 
