@@ -2,7 +2,8 @@
 
 Per core, side by side in one run, on the same N roster credentials (a generated CSV of N
 learners, shaped like examples/roster.csv, with examples/achievement.json, through
-`credentials.from_roster` and `prepare`):
+`credentials.from_roster` and `prepare`, each given a credentialStatus entry as `credreg issue`
+gives it):
   - peer:       a straightforward single-process pyld signer, written below (PEER): pyld's
                 `jsonld.normalize` (URDNA2015, N-Quads) with a loader serving the shipped contexts
                 from memory, parsed once and tagged "static" so pyld's own resolved-context cache
@@ -24,7 +25,9 @@ End to end: a fresh anvil with the registry deployed, an issuer whose DID is the
 `credreg issuer keygen` made, accredited on chain, and `credreg issue --roster <CSV of N>
 --achievement examples/achievement.json` as its own process, timed from start to exit, its
 progress lines passed through. The times at which its own lines arrive split the run into
-reading + preparing (and unlocking the key), signing, and queueing. Files live under bench/out/
+reading + preparing (and unlocking the key), signing, and queueing; its CPU seconds (user +
+system, its signing workers included) say how much of the machine it needed, which a busy
+machine changes less than it changes the wall time. Files live under bench/out/
 (gitignored) and are removed afterwards.
 
 Run: `.venv/bin/python bench/sign.py [--sizes 2000] [--rounds 3] [--issue-size 100000]`
@@ -60,6 +63,7 @@ from registry.chain.client import RegistryClient, connect  # noqa: E402
 from registry.credentials import signing  # noqa: E402
 from registry.credentials._forked_signing import secure_all  # noqa: E402
 from registry.credentials.securing import secure  # noqa: E402
+from registry.credentials.status_entry import StatusEntry  # noqa: E402
 from registry.dev.devchain import Anvil, dev_account  # noqa: E402
 from registry.identity import did as dids  # noqa: E402
 from registry.identity import keys  # noqa: E402
@@ -69,6 +73,7 @@ ACHIEVEMENT = REPO / "examples/achievement.json"
 CREATED = "2026-01-01T00:00:00Z"
 ISSUE_TARGET_N, ISSUE_TARGET_S, RATIO_TARGET = 100_000, 60.0, 2.0
 PASSWORD = "bench-sign-password"  # a throwaway keystore's, made and deleted by this run
+PUBLIC_URL = "https://bench.example/"  # where the issuer's status lists would be served
 
 
 # --- PEER: a straightforward single-process pyld signer (eddsa-rdfc-2022) ------------------------
@@ -192,7 +197,10 @@ def per_core(n: int, rounds: int, work: Path, cores: int) -> dict:
     private = Ed25519PrivateKey.from_private_bytes(key._seed())  # the same key, as the peer holds it
     did = dids.did_key(key.public_multibase)
     method = dids.did_key_verification_method(key.public_multibase)
-    docs = [credentials.prepare(d, did, "Bench Academy") for d in credentials.from_roster(roster, ACHIEVEMENT)]
+    # Each with a credentialStatus entry, as `credreg issue` adds before signing.
+    docs = [{**credentials.prepare(d, did, "Bench Academy"),
+             "credentialStatus": StatusEntry(f"{PUBLIC_URL}status/1", i).to_json()}
+            for i, d in enumerate(credentials.from_roster(roster, ACHIEVEMENT))]
     roster.unlink()
 
     # Same work: the same signature bytes for the same credential and proof options (also warms
@@ -243,7 +251,8 @@ def issue(n: int, work: Path) -> dict:
         registry, _ = RegistryClient.deploy(w3, owner)
         env = {**os.environ, "CREDREG_RPC_URL": node.url, "CREDREG_HOME": str(home),
                "CREDREG_REGISTRY": registry.address, "CREDREG_PRIVATE_KEY": anchor_key.key.hex(),
-               "CREDREG_KEYSTORE_PASSWORD": PASSWORD, "PYTHONPATH": str(REPO)}
+               "CREDREG_KEYSTORE_PASSWORD": PASSWORD, "PYTHONPATH": str(REPO),
+               "CREDREG_PUBLIC_URL": PUBLIC_URL}
         made = json.loads(subprocess.run([sys.executable, "-m", "registry.cli", "issuer", "keygen", "--json"],
                                          env=env, check=True, capture_output=True, text=True).stdout)
         registry.register_issuer("Bench Academy", made["did"], anchor_key.address, owner)
@@ -276,7 +285,9 @@ def issue(n: int, work: Path) -> dict:
     progress = sum(1 for _, line in lines if re.match(r"\s+signed [\d,]+ of [\d,]+", line))
     return {"n": n, "wall": wall, "prepare": started, "sign": signed - started if signed and started else None,
             "queue": wall - signed if signed else None, "progress": progress,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "others": others.cores}
+            "peak_rss_mb": usage.ru_maxrss / 1024, "others": others.cores,
+            # user + system CPU seconds of credreg issue and of the workers it waited for
+            "cpu": usage.ru_utime + usage.ru_stime}
 
 
 def main() -> int:
@@ -321,11 +332,11 @@ def main() -> int:
         def s(value: float | None) -> str:
             return "?" if value is None else f"{value:.1f}"
         print("| credreg issue, learners | total (s) | credentials/s | read + prepare + unlock (s) | sign (s) | "
-              "queue (s) | progress lines | peak RSS (MB) | others' load, cores |")
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "queue (s) | CPU s, its workers included | progress lines | peak RSS (MB) | others' load, cores |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         print(f"| {issued['n']:,} | {issued['wall']:.1f} | {issued['n'] / issued['wall']:,.0f} | "
-              f"{s(issued['prepare'])} | {s(issued['sign'])} | {s(issued['queue'])} | {issued['progress']} | "
-              f"{issued['peak_rss_mb']:,.0f} | {issued['others']:.2f} |")
+              f"{s(issued['prepare'])} | {s(issued['sign'])} | {s(issued['queue'])} | {issued['cpu']:.1f} | "
+              f"{issued['progress']} | {issued['peak_rss_mb']:,.0f} | {issued['others']:.2f} |")
         print()
     print(f"machine: {cores} cores; a million sha256 calls took {loop_before:.2f} s before and "
           f"{loop_after:.2f} s after (0.5 s at this VM's quickest)")

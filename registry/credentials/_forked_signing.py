@@ -21,6 +21,7 @@ from contextlib import nullcontext
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from registry.credentials._gc_pause import frozen
 from registry.credentials.securing import SecuredCredential, secure
 from registry.credentials.signing import Signer
 from registry.errors import CredregError
@@ -63,7 +64,9 @@ def secure_all(documents: Sequence[dict[str, Any]], signer: Signer, verification
     parallel = workers > 1 and count >= MIN_PARALLEL
     _job = (documents, signer, verification_method, created, prepare)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) if parallel else nullcontext() as pool:
+        # frozen: the workers' collections skip the documents they inherit (see _gc_pause).
+        with frozen() if parallel else nullcontext(), \
+                multiprocessing.get_context("fork").Pool(workers) if parallel else nullcontext() as pool:
             for n, part in enumerate(pool.imap(_sign_range, ranges) if parallel else map(_sign_range, ranges), 1):
                 done.extend(part)
                 progress(n)

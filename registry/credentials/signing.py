@@ -25,6 +25,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pyld import jsonld
 
+from registry.credentials._base58 import b58encode
+from registry.credentials._dataset_template import DatasetTemplates
 from registry.credentials._jsonld_memo import MemoProcessor, canonical_proof_configuration
 from registry.errors import BadInput
 
@@ -62,12 +64,14 @@ def document_loader(url: str, options: dict | None = None) -> dict:
 
 
 _PROCESSOR = MemoProcessor()  # pyld, with processed contexts remembered: see _jsonld_memo
+# pyld's normalize, from a template of the document's RDF dataset when its shape allows: see _dataset_template
+_TEMPLATES = DatasetTemplates(_PROCESSOR, {**_NORMALIZE, "documentLoader": document_loader})
 
 
 def canonicalize(document: dict) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD ``document``, with the shipped contexts only."""
     try:
-        return _PROCESSOR.normalize(document, {**_NORMALIZE, "documentLoader": document_loader})
+        return _TEMPLATES.normalize(document)
     except jsonld.JsonLdError as exc:
         chain = _causes(exc)
         for cause in chain:
@@ -111,7 +115,7 @@ def create_proof(document: dict, options: dict, signer: Signer) -> dict:
     config = proof_configuration(document, options)
     signature = signer.sign(hash_data(document, config))
     proof = {k: v for k, v in options.items() if k not in ("proofValue", "@context")}
-    proof["proofValue"] = "z" + base58.b58encode(signature).decode("ascii")
+    proof["proofValue"] = "z" + b58encode(signature)
     return proof
 
 

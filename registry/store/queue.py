@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from registry.errors import BadInput
@@ -42,11 +42,29 @@ def enqueue(engine: Engine, items: Sequence[NewCredential]) -> int:
     try:
         with engine.begin() as conn:
             for start in range(0, len(rows), CHUNK):
-                conn.execute(insert(credentials), rows[start:start + CHUNK])
-                conn.execute(insert(documents), docs[start:start + CHUNK])
+                _insert_many(conn, credentials, rows[start:start + CHUNK])
+                _insert_many(conn, documents, docs[start:start + CHUNK])
     except IntegrityError:
         raise BadInput(_duplicate_message(engine, items)) from None
     return len(rows)
+
+
+def _insert_many(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """``conn.execute(insert(table), rows)``. On SQLite, whose driver takes the values as they are
+    (text and integers: no type conversion), the same statement is handed to the driver's
+    executemany with one tuple per row, sparing SQLAlchemy's per-row parameter processing (a
+    quarter of queueing a large roster)."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), rows)
+        return
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    order = compiled.positiontup
+    if not compiled.positional or order is None or set(order) != set(rows[0]):
+        conn.execute(insert(table), rows)  # not the plain statement this expects
+        return
+    conn.exec_driver_sql(compiled.string, [tuple(row[key] for key in order) for row in rows])
 
 
 def _duplicate_message(engine: Engine, items: Sequence[NewCredential]) -> str:
