@@ -103,7 +103,6 @@ def _base() -> dict:
 
 def _variants() -> list[dict]:
     base = _base()
-    subject = base["credentialSubject"]
     out = []
 
     def edited(change) -> None:

@@ -1,4 +1,4 @@
-"""The collector's pause around the batch route (registry/service/_gc_pause.py) leaves the collector
+"""The collector's pause around the batch route (registry/credentials/_gc_pause.py) leaves the collector
 as it found it, and changes no answer."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from chain_fakes import FakeView, anchored_format_1, anchored_format_2, prepared  # noqa: E402
 
-from registry.service import _gc_pause  # noqa: E402
+from registry.credentials import _gc_pause  # noqa: E402
 from registry.service.app import Settings, create_app  # noqa: E402
 from registry.verification import verify  # noqa: E402
 

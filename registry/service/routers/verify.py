@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import TypeAdapter
 
 from registry.chain.view import ChainView
-from registry.service._gc_pause import paused
+from registry.credentials._gc_pause import paused
 from registry.service.bodies import parse_json, read_bytes, read_json, written, written_by_hand
 from registry.service.dependencies import Config, Meter, View
 from registry.service.metrics import Metrics, log_verdicts
