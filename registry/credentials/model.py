@@ -281,6 +281,19 @@ def _validate(
         raise InvalidCredential(_where(source, problem.path, problem.message)) from None
 
 
+def copy_json(value: Any) -> Any:
+    """``copy.deepcopy`` of parsed JSON (no shared parts, immutable scalars), a few times faster:
+    a roster of 100,000 learners copies one document per learner, twice."""
+    kind = type(value)
+    if kind is dict:
+        return {k: copy_json(v) for k, v in value.items()}
+    if kind is list:
+        return [copy_json(v) for v in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
 def validate(doc: Any, source: str | None = None, *, canonical: bool = True) -> None:
     """Accept an Open Badges 3.0 ``OpenBadgeCredential`` or raise :class:`InvalidCredential`.
 
@@ -311,7 +324,7 @@ def prepare(doc: Any, issuer_did: str, issuer_name: str, source: str | None = No
     if not isinstance(issuer_name, str) or not issuer_name.strip():
         raise BadInput(f"issuer name must be a non-empty string, got {issuer_name!r}")
     _validate(doc, source, require_issuer=False)
-    out = copy.deepcopy(doc)
+    out = copy_json(doc)
     out.pop("proof", None)
     if "id" not in out:
         out["id"] = f"urn:uuid:{uuid.uuid4()}"
