@@ -25,6 +25,9 @@ the lists (bitstring, GZIP), signing them, writing the folder, exiting. Last, ot
 same entries are timed beside it: row by row (`Store.status_entries`, what publish read first)
 and straight through sqlite3 (`--no-store-reads` skips them).
 
+Then revoke -> visible: one `credreg revoke` of a credential not yet revoked, timed from start
+to exit (it ends with the refresh of every list), its bit checked in the list it wrote.
+
 Checked, not timed: every list's set bits are exactly the revoked credentials' indices (R + the
 small batch's leaves in all), every index's anchor-map entry is its credential's (root, leaf),
 and `credreg audit --public DIR` exits 0.
@@ -325,6 +328,21 @@ STORE_READS = {
 }
 
 
+def revoke_to_visible(env: dict[str, str], out: Path, places: list, revoked: set[int]) -> float:
+    """Wall seconds of one `credreg revoke` of a credential not yet revoked, which ends by
+    publishing; checked: its bit is then set in the list file."""
+    position = next(i for i in range(len(places)) if i not in revoked)
+    started = time.perf_counter()
+    cli(env, "revoke", f"urn:uuid:00000000-0000-4000-8000-{position:012d}", "--public-out", str(out), "--json")
+    seconds = time.perf_counter() - started
+    place = places[position]
+    entry = next(e for e in json.loads((out / folder.INDEX_PATH).read_text())["lists"] if e["url"] == place.url)
+    published = lists.read_list(json.loads((out / entry["file"]).read_text()), entry["file"])
+    assert place.index in published.revoked, "the revoked credential's bit is not set"
+    revoked.add(position)
+    return seconds
+
+
 def store_reads(home: Path, out_dir: Path, rounds: int = 2) -> list[tuple[str, float, int]]:
     """(read, best s over ``rounds``, rows) for every list of the store: `Store.status_entries`, and
     the reads of STORE_READS straight through sqlite3 (a proposal's measure, not publish's); the
@@ -423,6 +441,7 @@ def main() -> int:
         check(work / "public-split", places, revoked, anchors, sizes, env)
         parts = {name: statistics.median(s[name] for s in splits) for name in splits[0]}
         reads = store_reads(home, work / "public") if args.store_reads else []
+        visible = revoke_to_visible(env, work / "public", places, revoked)
     best, middle = min(walls), statistics.median(walls)
     print(f"| credentials | revoked | lists | publish wall s (min, median of {args.rounds}) | bytes per list | "
           "anchor map bytes | target <= 10 s met? |")
@@ -450,6 +469,9 @@ def main() -> int:
         print("|---|---:|---:|")
         for name, best, rows in reads:
             print(f"| {name} | {best:.2f} | {rows:,} |")
+    print(f"\nrevoke -> visible: `credreg revoke <credential id>` (the transaction, then the refresh of every "
+          f"list) took {visible:.2f} s from start to exit, and its bit was set in the list it writes; served "
+          f"with `Cache-Control: no-cache`, the next fetch of any verifier sees it")
     print(f"\n(set-up, not timed: {setup_s:.0f} s; {len(sizes)} roots of {sizes} leaves)")
     return 0
 
