@@ -50,8 +50,10 @@ def world(node, tmp_path):
 
 
 class Squatter(threading.Thread):
-    """Mines a block every so often; before each, copies the victim's pending anchorRoot calls
-    (at most ``times`` of them) with a higher tip, so they are mined first."""
+    """Copies the victim's pending anchorRoot calls (at most ``times`` of them) with a higher tip and
+    mines them at once, so the copy is mined first; once it has copied ``times`` it just mines a
+    block every so often. While it still squats it mines nothing else, so no call of the victim's
+    can slip into a block unseen (the job sends its next root only once the last one reverted)."""
 
     def __init__(self, registry, victim, squatter, times: int) -> None:
         super().__init__(daemon=True)
@@ -63,6 +65,7 @@ class Squatter(threading.Thread):
         w3 = self.registry.w3
         while not self.stop.is_set():
             pool = w3.provider.make_request("txpool_content", [])["result"]["pending"]
+            copied = False
             for txs in pool.values():
                 for tx in txs.values():
                     data = bytes.fromhex(tx["input"][2:])
@@ -77,8 +80,10 @@ class Squatter(threading.Thread):
                         "maxFeePerGas": int(tx["maxFeePerGas"], 16) * 2,
                         "maxPriorityFeePerGas": int(tx["maxPriorityFeePerGas"], 16) * 2 + 1})
                     w3.eth.send_raw_transaction(self.squatter.account.sign_transaction(call).raw_transaction)
-            w3.provider.make_request("evm_mine", [])
-            time.sleep(0.3)
+                    copied = True
+            if copied or len(self.taken) >= self.times:
+                w3.provider.make_request("evm_mine", [])
+            time.sleep(0.2)
 
 
 def _run_job(env, squatter_thread, *args):
