@@ -186,7 +186,9 @@ contract CredentialRegistry is ICredentialRegistry, Ownable2Step {
     function _revokeCredentials(bytes32 root, RootRecord memory record, uint32[] calldata leafIndices) private {
         RevocationBitmap.Bitmap storage bitmap = _revoked[root];
         uint256 wordIndex = type(uint256).max;
-        uint256 word;
+        // Explicitly zero, though never used as such: a uint32 index's word is below the start
+        // value of wordIndex, so the first index always loads its word from storage.
+        uint256 word = 0;
         for (uint256 i = 0; i < leafIndices.length; ++i) {
             uint32 leafIndex = leafIndices[i];
             if (leafIndex >= record.leafCount) {
