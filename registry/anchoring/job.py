@@ -245,9 +245,14 @@ class AnchorJob:
                 return landed
             waited = time.monotonic() - last_send
             if waited >= self.options.replace_after:
-                replaced = self._replace(batch)
-                if replaced is not None:
-                    batch, last_send = replaced, time.monotonic()
+                try:
+                    batch = self._replace(batch) or batch
+                except ChainError as exc:
+                    # Priced out (the base fee above the cap) or the replacement refused by the
+                    # node: the transaction already in the mempool is still the one to wait for.
+                    self.say(f"batch {batch.root[:12]}…: not replaced ({exc}); waiting")
+                    batch = self.store.batch(batch.id)  # a refused replacement stays journalled
+                last_send = time.monotonic()  # try again after another replace_after, not every poll
             if time.monotonic() - started > self.options.timeout:
                 raise ChainError(f"transaction {batch.tx_hashes[-1]} not mined within {self.options.timeout:.0f} s "
                                  f"(fee cap {self.options.max_fee_gwei} gwei); the next run picks it up again")
