@@ -100,7 +100,7 @@ def fill_store(home: Path, did: str, n: int, sizes: list[int], anchors: list[dic
     """The store as issuing and anchoring n credentials leaves it (module docstring); the reserved
     (list id, url, index) of credential i, in issue order."""
     store = Store.open(home)
-    places = store.reserve_status(did, n, status_entry.LIST_SIZE,
+    places = store.reserve_status(did, (chain_id, registry), n, status_entry.LIST_SIZE,
                                   lambda number: status_entry.list_url(PUBLIC_URL, number))
     stamp = now()
     with store.engine.begin() as conn:

@@ -44,7 +44,7 @@ def cmd_audit(ctx: Context) -> int:
     if ctx.args.public:
         from registry.status.auditing import audit_folder
 
-        audits = [audit_folder(str(place), snap) for place in ctx.args.public]
+        audits = [audit_folder(str(place), snap, (registry.chain_id, registry.address)) for place in ctx.args.public]
         data["statusLists"] = [{"place": a.place, "issuer": a.issuer, "lists": a.lists,
                                 "revokedOnChain": a.revoked_on_chain, "setInLists": a.set_in_lists,
                                 "mismatches": list(a.mismatches)} for a in audits]

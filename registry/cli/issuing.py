@@ -59,7 +59,7 @@ def cmd_issue(ctx: Context) -> int:
                                        source))
         method = None
     else:
-        items, method = _signed(ctx, issuer, docs)
+        items, method = _signed(ctx, registry, issuer, docs)
     ctx.store().enqueue(items)
     ctx.emit({"queued": len(items), "issuer": issuer._asdict(), "signed": method is not None,
               "verificationMethod": method,
@@ -70,7 +70,7 @@ def cmd_issue(ctx: Context) -> int:
     return ExitCode.OK
 
 
-def _signed(ctx: Context, issuer, docs: list[tuple[str, dict]]):
+def _signed(ctx: Context, registry, issuer, docs: list[tuple[str, dict]]):
     """The credentials prepared and signed with the issuer's Ed25519 key, as queue items, and the
     key's DID URL. Preparing (validating) happens in the signing workers too."""
     from datetime import UTC, datetime
@@ -100,7 +100,8 @@ def _signed(ctx: Context, issuer, docs: list[tuple[str, dict]]):
     public_url = folder.public_url_for(issuer.did, ctx.args.public_url or ctx.settings.public_url)
     # Reserved in a transaction of their own before signing (the signature covers them): a run
     # that fails from here on leaves unused indices behind, never an index given twice.
-    places = ctx.store().reserve_status(issuer.did, len(docs), status_entry.LIST_SIZE,
+    places = ctx.store().reserve_status(issuer.did, (registry.chain_id, registry.address), len(docs),
+                                        status_entry.LIST_SIZE,
                                         lambda number: status_entry.list_url(public_url, number))
 
     def prepare(doc: dict, index: int) -> dict:

@@ -33,7 +33,7 @@ def refresh(ctx: Context, registry, issuer, out_dir: Path | None, *, required: b
     from registry.status import publishing
 
     store = ctx.store()
-    if not required and not store.status_lists(issuer.did):
+    if not required and not store.status_lists(issuer.did, (registry.chain_id, registry.address)):
         return None
     out_dir = out_dir or ctx.home / "public"
     did_document = None

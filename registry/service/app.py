@@ -83,7 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.public_dir is not None:  # the folder it serves: its anchor maps back the status check
         from registry.status.lookup import PublishedFolders
 
-        indexer.status_lists = PublishedFolders([settings.public_dir])
+        indexer.status_lists = PublishedFolders([settings.public_dir], deployment=(chain_id, address))
     indexer.start()
     app.state.views, app.state.indexer = indexer.view, indexer
     log.info(json.dumps({"event": "started", "registry": address, "chainId": chain_id, "fromBlock": start}))

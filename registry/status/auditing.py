@@ -35,8 +35,10 @@ class FolderAudit:
     mismatches: tuple[str, ...]
 
 
-def audit_folder(place: str, snapshot: IndexState) -> FolderAudit:
-    """Audit the public folder at ``place`` against the chain state ``snapshot``."""
+def audit_folder(place: str, snapshot: IndexState, deployment: tuple[int, str] | None = None) -> FolderAudit:
+    """Audit the public folder at ``place`` against the chain state ``snapshot``: the lists of
+    ``deployment`` (chain id, registry), the one ``snapshot`` is of (a home anchoring on two
+    chains publishes lists of each; the other's are audited against its own chain)."""
     problems: list[str] = []
     try:
         fetch, name = folder.fetcher(place)
@@ -52,7 +54,9 @@ def audit_folder(place: str, snapshot: IndexState) -> FolderAudit:
     did_document = _did_document(fetch, name, did, problems)
     revoked_total = set_total = 0
     covered: dict[str, set[int]] = {}  # root -> leaves some list maps
-    for n, entry in enumerate(index["lists"]):
+    entries = [e for e in index["lists"] if deployment is None or not isinstance(e, Mapping)
+               or (e.get("chainId"), str(e.get("registry", "")).lower()) == (deployment[0], deployment[1].lower())]
+    for n, entry in enumerate(entries):
         try:
             revoked, set_bits = _audit_list(fetch, name, entry, issuer, did_document, snapshot, covered, problems)
         except BadInput as exc:
@@ -67,7 +71,7 @@ def audit_folder(place: str, snapshot: IndexState) -> FolderAudit:
         if unmapped:
             problems.append(f"root {root[:16]}…: {len(unmapped)} leaf/leaves revoked on chain in no list "
                             f"(leaves {_few(unmapped)})")
-    return FolderAudit(place, did, len(index["lists"]), revoked_total, set_total, tuple(problems))
+    return FolderAudit(place, did, len(entries), revoked_total, set_total, tuple(problems))
 
 
 def _audit_list(fetch, name: str, entry: object, issuer: IssuerView, did_document, snapshot: IndexState,

@@ -40,8 +40,10 @@ class _Map:
         return (root, leaf + index - first) if index < first + count else None
 
 
-def read_maps(place: str) -> dict[str, _Map]:
-    """list URL -> its anchor map, for the folder at ``place``; BadInput when it cannot be read."""
+def read_maps(place: str, deployment: tuple[int, str] | None = None) -> dict[str, _Map]:
+    """list URL -> its anchor map, for the folder at ``place`` (the lists of ``deployment`` alone,
+    when given: a map places credentials under roots of its own chain); BadInput when it cannot
+    be read."""
     fetch, name = folder.fetcher(place)
     index = folder.read_json(fetch, folder.INDEX_PATH, name)
     if not isinstance(index, Mapping) or not isinstance(index.get("issuer"), str) \
@@ -49,6 +51,9 @@ def read_maps(place: str) -> dict[str, _Map]:
         raise BadInput(f"{name}{folder.INDEX_PATH}: not a status-list index")
     maps = {}
     for entry in index["lists"]:
+        if deployment is not None and (entry.get("chainId"), str(entry.get("registry", "")).lower()) != \
+                (deployment[0], deployment[1].lower()):
+            continue
         anchors = folder.read_json(fetch, entry["anchors"], name)
         runs = anchors.get("runs") if isinstance(anchors, Mapping) else None
         folder.holders(runs or [], 1 << 31, f"{name}{entry['anchors']}")  # validates the runs
@@ -59,8 +64,10 @@ def read_maps(place: str) -> dict[str, _Map]:
 class PublishedFolders:
     """:class:`~registry.chain.view.StatusLists` over folders, refreshed when their index changes."""
 
-    def __init__(self, folders: Sequence[Path], min_interval: float = 1.0) -> None:
+    def __init__(self, folders: Sequence[Path], min_interval: float = 1.0,
+                 deployment: tuple[int, str] | None = None) -> None:
         self.folders = [Path(f) for f in folders]
+        self.deployment = deployment
         self.min_interval = min_interval
         self._maps: dict[str, _Map] = {}
         self._stamps: tuple = ()
@@ -94,7 +101,7 @@ class PublishedFolders:
         for index in indexes:
             place = index.parents[len(Path(folder.INDEX_PATH).parts) - 1]
             try:
-                maps.update(read_maps(str(place)))
+                maps.update(read_maps(str(place), self.deployment))
             except (BadInput, KeyError, TypeError) as exc:
                 log.warning("status lists of %s left out: %s", place, exc)
         self._maps, self._stamps = maps, stamps

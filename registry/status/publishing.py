@@ -45,12 +45,14 @@ def publish(store, snapshot: IndexState, issuer_id: int, issuer_did: str, chain_
             did_document: Mapping[str, Any] | None = None,
             say: Callable[[str], None] | None = None) -> PublishReport:
     """Build, sign and write every status list of the issuer as the chain has it at ``snapshot``."""
-    _check_folder_is_ours(out_dir, store.status_lists(issuer_did), issuer_did)
+    deployment = (chain_id, registry)
+    ours_lists = store.status_lists(issuer_did, deployment)
+    _check_folder_is_ours(out_dir, ours_lists, issuer_did)
     revoked_roots = {root for root, record in snapshot.roots.items()
                      if record.issuer_id == issuer_id and record.revoked_at}
     ours = {root for root, record in snapshot.roots.items() if record.issuer_id == issuer_id}
     files, reports = [], []
-    for status_list in store.status_lists(issuer_did):
+    for status_list in ours_lists:
         # A batch not (or no longer) on chain counts for nothing: its credentials were never delivered.
         runs = [run for run in store.status_runs(status_list.id) if run[2] in ours]
         revoked = []
@@ -69,11 +71,25 @@ def publish(store, snapshot: IndexState, issuer_id: int, issuer_did: str, chain_
         reports.append(PublishedListReport(status_list.number, status_list.url, sum(r[1] for r in runs), len(revoked),
                                            len(folder.to_bytes(credential))))
     public_url = _public_url(files) if files else None
-    index = {"issuer": issuer_did, "chainId": chain_id, "registry": registry, "block": snapshot.block,
-             "updated": now, "lists": [folder.index_entry(f, public_url) for f in files]}
+    entries = [{**folder.index_entry(f, public_url), "chainId": chain_id, "registry": registry} for f in files]
+    if public_url is not None:  # the lists of the home's other deployments stay listed as they were
+        entries = sorted(entries + _other_deployments(out_dir, public_url, deployment), key=lambda e: e["number"])
+    index = {"issuer": issuer_did, "block": snapshot.block, "updated": now, "lists": entries}
     written = folder.write(out_dir, public_url, index, files, did_document, say)
     did_path = str(written[0]) if did_document is not None else None
     return PublishReport(str(out_dir), issuer_did, snapshot.block, tuple(reports), did_path)
+
+
+def _other_deployments(site_root: Path, public_url: str, deployment: tuple[int, str]) -> list[dict[str, Any]]:
+    """The index entries of lists of the issuer's other deployments, as the last publish there left them."""
+    index = folder.issuer_folder(site_root, public_url) / folder.INDEX_PATH
+    if not index.exists():
+        return []
+    try:
+        entries = json.loads(index.read_text(encoding="utf-8")).get("lists") or []
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+        return []  # _check_folder_is_ours has refused a file that is not ours
+    return [e for e in entries if isinstance(e, dict) and (e.get("chainId"), e.get("registry")) != deployment]
 
 
 def _public_url(files: list[folder.ListFiles]) -> str:

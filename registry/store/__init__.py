@@ -108,11 +108,12 @@ class Store:
         _revocations.record_revocation(self.engine, root, leaf_indices, reason, tx_hash)
 
     # ------------------------------------------------------------------ status lists
-    def reserve_status(self, issuer_did: str, count: int, size: int, url_of) -> list[Reserved]:
-        return _status_lists.reserve(self.engine, issuer_did, count, size, url_of)
+    def reserve_status(self, issuer_did: str, deployment: tuple[int, str], count: int, size: int,
+                       url_of) -> list[Reserved]:
+        return _status_lists.reserve(self.engine, issuer_did, deployment, count, size, url_of)
 
-    def status_lists(self, issuer_did: str) -> list[StatusList]:
-        return _status_lists.lists(self.engine, issuer_did)
+    def status_lists(self, issuer_did: str, deployment: tuple[int, str] | None = None) -> list[StatusList]:
+        return _status_lists.lists(self.engine, issuer_did, deployment)
 
     def status_entries(self, list_id: int) -> Iterator[tuple[int, str, int]]:
         return _status_lists.anchored_entries(self.engine, list_id)

@@ -34,13 +34,16 @@ credentials = Table(
           sqlite_where=text("status_list IS NOT NULL"), postgresql_where=text("status_list IS NOT NULL")),
 )
 
-# An issuer's Bitstring Status Lists (migration 0005), numbered 1, 2, … per issuer. ``allocated``
+# An issuer's Bitstring Status Lists (migration 0005), numbered 1, 2, … per issuer, each of one
+# deployment (a home may anchor on a local chain and on Sepolia). ``allocated``
 # indices of a list have been handed out, in order, never to be handed out again.
 status_lists = Table(
     "status_lists", metadata,
     Column("id", Integer, primary_key=True),
     Column("issuer_did", String, nullable=False),
     Column("number", Integer, nullable=False),
+    Column("chain_id", Integer, nullable=False),  # the deployment whose revocations the list mirrors
+    Column("registry", String(42), nullable=False),
     Column("url", String, nullable=False, unique=True),
     Column("size", Integer, nullable=False),
     Column("allocated", Integer, nullable=False),

@@ -27,6 +27,8 @@ class StatusList(NamedTuple):
     url: str
     size: int
     allocated: int
+    chain_id: int
+    registry: str
 
 
 class Reserved(NamedTuple):
@@ -36,14 +38,17 @@ class Reserved(NamedTuple):
 
 
 _COLUMNS = (status_lists.c.id, status_lists.c.issuer_did, status_lists.c.number, status_lists.c.url,
-            status_lists.c.size, status_lists.c.allocated)
+            status_lists.c.size, status_lists.c.allocated, status_lists.c.chain_id, status_lists.c.registry)
 
 
-def reserve(engine: Engine, issuer_did: str, count: int, size: int, url_of: Callable[[int], str]) -> list[Reserved]:
-    """``count`` fresh indices of the issuer's lists, in order; ``url_of(number)`` names a new list."""
+def reserve(engine: Engine, issuer_did: str, deployment: tuple[int, str], count: int, size: int,
+            url_of: Callable[[int], str]) -> list[Reserved]:
+    """``count`` fresh indices of the issuer's lists of ``deployment`` (chain id, registry), in order;
+    ``url_of(number)`` names a new list. A list mirrors one deployment's revocations, so each
+    deployment of a home has lists of its own (numbered on from the issuer's last)."""
     for _ in range(20):  # another process reserving at the same moment: read again and retry
         try:
-            return _reserve_once(engine, issuer_did, count, size, url_of)
+            return _reserve_once(engine, issuer_did, deployment, count, size, url_of)
         except (_Raced, IntegrityError):  # IntegrityError: the same new list made by both
             continue
     raise CredregError(f"could not reserve status-list indices for {issuer_did}: the store is too busy")
@@ -53,25 +58,30 @@ class _Raced(Exception):
     """Another process moved the list's allocation between our read and our update."""
 
 
-def _reserve_once(engine: Engine, issuer_did: str, count: int, size: int,
+def _reserve_once(engine: Engine, issuer_did: str, deployment: tuple[int, str], count: int, size: int,
                   url_of: Callable[[int], str]) -> list[Reserved]:
+    chain_id, registry = deployment
     with engine.begin() as conn:
-        row = conn.execute(select(*_COLUMNS).where(status_lists.c.issuer_did == issuer_did)
-                           .order_by(status_lists.c.number.desc()).limit(1)).first()
+        row = conn.execute(select(*_COLUMNS).where(
+            status_lists.c.issuer_did == issuer_did, status_lists.c.chain_id == chain_id,
+            status_lists.c.registry == registry).order_by(status_lists.c.number.desc()).limit(1)).first()
         current = StatusList(*row) if row else None
+        last = conn.execute(select(func.max(status_lists.c.number)).where(
+            status_lists.c.issuer_did == issuer_did)).scalar() or 0
         out: list[Reserved] = []
         while len(out) < count:
             if current is None or current.allocated >= current.size or current.url != url_of(current.number):
-                number = current.number + 1 if current else 1
+                number = last + 1
                 taken = conn.execute(select(status_lists.c.issuer_did).where(
                     status_lists.c.url == url_of(number))).scalar()
                 if taken is not None:
                     raise ConfigError(f"status list {url_of(number)} belongs to {taken} already: give "
                                       f"{issuer_did} its own public URL (CREDREG_PUBLIC_URL / --public-url)")
                 new_id = conn.execute(insert(status_lists).values(
-                    issuer_did=issuer_did, number=number, url=url_of(number), size=size, allocated=0,
-                    created_at=now())).inserted_primary_key[0]
-                current = StatusList(new_id, issuer_did, number, url_of(number), size, 0)
+                    issuer_did=issuer_did, number=number, chain_id=chain_id, registry=registry, url=url_of(number),
+                    size=size, allocated=0, created_at=now())).inserted_primary_key[0]
+                current = StatusList(new_id, issuer_did, number, url_of(number), size, 0, chain_id, registry)
+                last = number
             take = min(count - len(out), current.size - current.allocated)
             moved = conn.execute(update(status_lists).where(
                 status_lists.c.id == current.id, status_lists.c.allocated == current.allocated)
@@ -84,11 +94,13 @@ def _reserve_once(engine: Engine, issuer_did: str, count: int, size: int,
         return out
 
 
-def lists(engine: Engine, issuer_did: str) -> list[StatusList]:
-    """The issuer's status lists, by number."""
+def lists(engine: Engine, issuer_did: str, deployment: tuple[int, str] | None = None) -> list[StatusList]:
+    """The issuer's status lists (of one deployment, when given), by number."""
+    query = select(*_COLUMNS).where(status_lists.c.issuer_did == issuer_did)
+    if deployment is not None:
+        query = query.where(status_lists.c.chain_id == deployment[0], status_lists.c.registry == deployment[1])
     with engine.connect() as conn:
-        return [StatusList(*r) for r in conn.execute(
-            select(*_COLUMNS).where(status_lists.c.issuer_did == issuer_did).order_by(status_lists.c.number))]
+        return [StatusList(*r) for r in conn.execute(query.order_by(status_lists.c.number))]
 
 
 def anchored_entries(engine: Engine, list_id: int, chunk: int = 200_000) -> Iterator[tuple[int, str, int]]:

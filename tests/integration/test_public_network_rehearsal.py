@@ -463,10 +463,6 @@ def test_one_home_holds_a_local_and_a_sepolia_deployment_and_each_verify_reads_i
             assert (code, verdict["status"]) == (1, "invalid"), verdict
 
 
-@pytest.mark.xfail(strict=True, reason="one public folder per home: `credreg publish` on one chain writes lists naming that chain "
-                   "alone (the other chain's batches count as undelivered, their revocations dropped), so the other "
-                   "chain's audit finds roots it does not hold "
-                   "(status lists per chain id: not a small fix, reported)")
 def test_the_status_lists_of_a_home_with_two_deployments_pass_the_audit_on_both_chains(two_deployments):
     t = two_deployments
     for chain_id in t.nodes:

@@ -17,6 +17,7 @@ from registry.status.lookup import PublishedFolders
 from registry.store import Store
 
 URL = "https://academy.example/credentials/status/1.json"
+HERE = (31337, "0x" + "5" * 40)  # the deployment (chain id, registry) the lists mirror
 
 
 # ---------------------------------------------------------------------------- the entry
@@ -110,17 +111,25 @@ def test_a_list_credential_reads_back_and_its_signature_binds_it_to_the_issuer()
 def test_indices_are_handed_out_in_order_never_twice_and_a_new_list_starts_when_one_fills(tmp_path):
     store = Store.open(tmp_path)
     url_of = lambda n: f"https://a.example/credentials/status/{n}.json"  # noqa: E731
-    first = store.reserve_status("did:key:a", 5, 8, url_of)
+    first = store.reserve_status("did:key:a", HERE, 5, 8, url_of)
     assert [(r.url, r.index) for r in first] == [(url_of(1), i) for i in range(5)]
-    second = store.reserve_status("did:key:a", 6, 8, url_of)  # 3 left in list 1, then list 2
+    second = store.reserve_status("did:key:a", HERE, 6, 8, url_of)  # 3 left in list 1, then list 2
     assert [(r.url, r.index) for r in second] == [(url_of(1), i) for i in (5, 6, 7)] + [(url_of(2), i) for i in range(3)]
     assert [(s.number, s.allocated) for s in store.status_lists("did:key:a")] == [(1, 8), (2, 3)]
     # A changed public URL starts a new list there; the old lists keep theirs.
-    moved = store.reserve_status("did:key:a", 1, 8, lambda n: f"https://b.example/credentials/status/{n}.json")
+    moved = store.reserve_status("did:key:a", HERE, 1, 8, lambda n: f"https://b.example/credentials/status/{n}.json")
     assert [(r.url, r.index) for r in moved] == [("https://b.example/credentials/status/3.json", 0)]
+    # Another deployment of the same home (a Sepolia registry beside the local one) gets lists of
+    # its own, numbered on; the first deployment's list goes on filling where it was.
+    sepolia = (11155111, "0x" + "6" * 40)
+    there = store.reserve_status("did:key:a", sepolia, 2, 8, url_of)
+    assert [(r.url, r.index) for r in there] == [(url_of(4), 0), (url_of(4), 1)]
+    back = store.reserve_status("did:key:a", HERE, 1, 8, lambda n: f"https://b.example/credentials/status/{n}.json")
+    assert [(r.url, r.index) for r in back] == [("https://b.example/credentials/status/3.json", 1)]
+    assert [s.number for s in store.status_lists("did:key:a", sepolia)] == [4]
     # Another issuer cannot take a list URL that is already somebody's.
     with pytest.raises(ConfigError, match="belongs to did:key:a"):
-        store.reserve_status("did:key:b", 1, 8, url_of)
+        store.reserve_status("did:key:b", HERE, 1, 8, url_of)
 
 
 def test_anchor_maps_are_written_in_runs_and_read_back_exactly():
@@ -189,7 +198,7 @@ def test_runs_grouped_in_the_database_are_the_runs_of_the_rows_whatever_the_orde
     rng = random.Random(7)
     store = Store.open(tmp_path)
     url_of = lambda n: f"https://a.example/credentials/status/{n}.json"  # noqa: E731
-    places = store.reserve_status("did:key:a", 300, 128, url_of)  # list 1 full, list 2 partly
+    places = store.reserve_status("did:key:a", HERE, 300, 128, url_of)  # list 1 full, list 2 partly
     head = places[:40]
     rng.shuffle(head)  # a stretch issued out of order
     places[:40] = head

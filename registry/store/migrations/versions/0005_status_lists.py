@@ -1,6 +1,7 @@
 """Bitstring status lists: each issuer's lists, and each credential's place in one.
 
-``status_lists`` holds an issuer's lists, numbered 1, 2, … per issuer, each with its URL and how
+``status_lists`` holds an issuer's lists, numbered 1, 2, … per issuer, each with the deployment
+(chain id, registry) whose revocations it mirrors, its URL and how
 many of its indices have been handed out (``allocated``: indices are given in order and never
 again, even when the credentials they were meant for were never queued). ``credentials`` gains
 the list and index of its ``credentialStatus`` entry (NULL for unsigned, format-1 credentials).
@@ -23,6 +24,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("issuer_did", sa.String, nullable=False),
         sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("chain_id", sa.Integer, nullable=False),
+        sa.Column("registry", sa.String(42), nullable=False),
         sa.Column("url", sa.String, nullable=False, unique=True),
         sa.Column("size", sa.Integer, nullable=False),
         sa.Column("allocated", sa.Integer, nullable=False),
