@@ -5,6 +5,8 @@ Sets up a fresh anvil with the registry, one accredited issuer and 1,000 anchore
 serves the verifier once per worker count (`credreg serve --workers 1` and `--workers 2` by
 default, both up at once on their own ports), then runs wrk (Debian package) against each in
 turn, load by load, so that the worker counts are measured side by side:
+  - one at a time: POST /v1/verify over one kept-alive connection, a request when the last is
+                   answered: the time of a request itself, with no queue (Nagle shows here as 44 ms)
   - single:        POST /v1/verify, as fast as it goes (16 connections)
   - single paced:  POST /v1/verify at about 500 requests/s (13 connections, 20 ms apart)
   - batch:         POST /v1/verify/batch with 1,000 credentials per request (4 connections, a new
@@ -185,7 +187,9 @@ def main() -> int:
             # Batches go over a new connection each: a worker busy with a batch is not accepting,
             # so the next one goes to the idle worker. Kept-alive connections stay with whichever
             # worker took them, and a run where most land on one worker measures one worker.
-            loads = [("single", "POST /v1/verify, 16 connections", "/v1/verify", single, 16, {}, True, 1),
+            loads = [("one", "POST /v1/verify, 1 connection, one request at a time", "/v1/verify", single, 1, {},
+                      True, 1),
+                     ("single", "POST /v1/verify, 16 connections", "/v1/verify", single, 16, {}, True, 1),
                      ("paced", "POST /v1/verify, paced (13 conns, 20 ms apart)", "/v1/verify", single, 13,
                       {"delay_ms": 20}, False, 1),
                      ("batch", "POST /v1/verify/batch, 1,000 per request, 4 connections", "/v1/verify/batch", batch,
@@ -239,7 +243,7 @@ def main() -> int:
     for n in args.workers:
         if n == base:
             continue
-        for key in ("single", "paced"):
+        for key in ("one", "single", "paced"):
             p50, base_p50 = by[key, n][0]["p50"], by[key, base][0]["p50"]
             print(f"per request, {key}: p50 {p50:.2f} ms with {n} workers, {base_p50:.2f} ms with {base} "
                   f"({p50 / base_p50:.2f}x)")
