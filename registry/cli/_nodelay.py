@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 def listening_socket(config: Config) -> socket.socket:
     """uvicorn's bound socket for ``config``, marked as TCP so that accepted connections get TCP_NODELAY."""
     sock = config.bind_socket()
-    if sock.family not in (socket.AF_INET, socket.AF_INET6):
-        return sock  # a Unix socket: no Nagle to turn off
+    if not isinstance(sock, socket.socket) or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        # A Unix socket (no Nagle to turn off), or a stand-in (tests/unit/test_cli.py stubs
+        # bind_socket to bind nothing): handed on as it is.
+        return sock
     # Same descriptor (still inheritable, still bound); only the proto the object reports differs.
     return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
