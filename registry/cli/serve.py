@@ -41,6 +41,8 @@ def cmd_serve(ctx: Context) -> int:
     from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
+    from registry.cli._nodelay import listening_socket
+
     # The verifier signs nothing: its workers are not handed the signer's secrets at all.
     settings = ctx.settings.model_copy(update={"private_key": None, "keystore_password": None})
     if ctx.args.confirmations:
@@ -61,7 +63,8 @@ def cmd_serve(ctx: Context) -> int:
     server = uvicorn.Server(config)
     try:
         if config.workers > 1:
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            # Not config.bind_socket() as it is: its connections would keep Nagle on (see _nodelay).
+            Multiprocess(config, sockets=[listening_socket(config)]).run()
         else:
             server.run()
     except KeyboardInterrupt:
