@@ -27,8 +27,9 @@ KEYS := $(CREDREG_HOME)/keys
 export CREDREG_HOME
 export CREDREG_RPC_URL ?= http://127.0.0.1:$(RPC_PORT)
 export CREDREG_KEYSTORE_PASSWORD ?= credreg-demo
-# The demo issuer's public folder (status lists) is served by the verifier itself: `make run`.
-export CREDREG_PUBLIC_URL ?= http://127.0.0.1:$(PORT)/
+# The demo issuer's public folder (status lists) is served by the verifier itself (`make run`);
+# set for the demo only, so that the tests' environment stays their own.
+DEMO_PUBLIC_URL ?= http://127.0.0.1:$(PORT)/
 
 .PHONY: sysdeps help setup venv npm solc compile artifact slither anvil anvil-stop keys deploy demo run test test-newest bench-gas clean
 
@@ -97,11 +98,11 @@ deploy: anvil keys
 	@echo "registry: $$(credreg deploy --reuse --keystore $(KEYS)/owner.json)"
 
 demo: deploy
-	@$(PY) -m registry.dev.demo --keys $(KEYS) --port $(PORT)
+	@CREDREG_PUBLIC_URL=$(DEMO_PUBLIC_URL) $(PY) -m registry.dev.demo --keys $(KEYS) --port $(PORT)
 
 # Serves in the foreground (Ctrl-C stops the verifier; anvil keeps running: make anvil-stop).
 run: demo
-	@credreg serve --port $(PORT) --public $(CREDREG_HOME)/public
+	@CREDREG_PUBLIC_URL=$(DEMO_PUBLIC_URL) credreg serve --port $(PORT) --public $(CREDREG_HOME)/public
 
 # Debian's Chromium drives the page tests (Playwright's own browser download is unreachable);
 # wrk drives the HTTP benchmark; PostgreSQL's server runs the store's PostgreSQL tests.
