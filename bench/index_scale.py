@@ -44,7 +44,10 @@ def _rpc_batch(url: str, calls: list[tuple[str, list]]) -> list:
     body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)])
     req = urllib.request.Request(url, body.encode(), {"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=600) as resp:
-        answers = sorted(json.loads(resp.read()), key=lambda a: a["id"])
+        answers = json.loads(resp.read())
+    if not isinstance(answers, list):
+        raise SystemExit(f"the JSON-RPC batch failed: {str(answers)[:300]}")
+    answers = sorted(answers, key=lambda a: a["id"])
     bad = [a["error"] for a in answers if "error" in a]
     if bad:
         raise SystemExit(f"{len(bad)} calls failed, first: {bad[0]}")
@@ -61,9 +64,13 @@ def _send_many(url: str, sender: str, to: str, datas: list[str], gas: int, per_b
         for start in range(0, len(datas), per_block):
             chunk = datas[start:start + per_block]
             # Nonces given: anvil answers a JSON-RPC batch concurrently and would hand one out twice.
-            hashes = _rpc_batch(url, [("eth_sendTransaction", [{"from": sender, "to": to, "data": d, "gas": hex(gas),
-                                                                 "nonce": hex(nonce + k)}]) for k, d in enumerate(chunk)])
+            calls = [("eth_sendTransaction", [{"from": sender, "to": to, "data": d, "gas": hex(gas),
+                                               "nonce": hex(nonce + k)}]) for k, d in enumerate(chunk)]
+            per_request = max(1, 1_000_000 // len(chunk[0]))  # anvil refuses a request of a few MB
+            hashes = [h for at in range(0, len(calls), per_request)
+                      for h in _rpc_batch(url, calls[at:at + per_request])]
             nonce += len(chunk)
+            print(f"  {start + len(chunk):,} of {len(datas):,} sent", file=sys.stderr, flush=True)
             rpc(url, "evm_mine", [], timeout=600)
             receipts = _rpc_batch(url, [("eth_getTransactionReceipt", [h]) for h in hashes[-1:] + hashes[:1]])
             if any(r is None or r["status"] != "0x1" for r in receipts):
@@ -87,20 +94,33 @@ def _anchored_credentials(node_url: str, registry, key, work: Path, name: str, n
 
 def _build(args: argparse.Namespace, work: Path) -> dict:
     """Both registries on one anvil; both indices built from events and saved. Returns the plan."""
+    from registry.dev.devchain import Anvil
+
+    node = Anvil(extra=["--gas-limit", "3000000000"]).start()
+    plan: dict = {"node": node, "url": node.url, "registries": {}}
+    try:
+        _fill(args, work, plan)
+    except BaseException:
+        node.stop()
+        raise
+    return plan
+
+
+def _fill(args: argparse.Namespace, work: Path, plan: dict) -> None:
+    """Deploy and fill both registries on the node at plan["url"]; build and save their indices."""
     from registry.chain.client import RegistryClient, connect
     from registry.chain.indexer import Indexer
     from registry.credentials import proofs
-    from registry.dev.devchain import Anvil, dev_account, rpc
+    from registry.dev.devchain import dev_account, rpc
     from registry.merkle.paths import leaf_index
 
-    node = Anvil(extra=["--gas-limit", "3000000000"]).start()
-    w3 = connect(node.url)
+    node_url = plan["url"]
+    w3 = connect(node_url, timeout=300)  # the first build reads 100,000 logs in one get_logs
     owner, key = dev_account(0), dev_account(1)
-    plan: dict = {"node": node, "url": node.url, "registries": {}}
     for name in ("small", "big"):
         registry, receipt = RegistryClient.deploy(w3, owner)
         registry.register_issuer(NAME, DID, key.address, owner)
-        files = _anchored_credentials(node.url, registry, key, work, name, args.credentials)
+        files = _anchored_credentials(node_url, registry, key, work, name, args.credentials)
         leaves = []
         for f in files:
             receipt_, _ = proofs.read_receipt(json.loads(f.read_text()))
@@ -118,20 +138,20 @@ def _build(args: argparse.Namespace, work: Path) -> dict:
             roots = [rng.randbytes(32) for _ in range(args.roots - 1)]
             fn = registry.contract.functions
             t0 = time.perf_counter()
-            _send_many(node.url, key.address, registry.address,
+            _send_many(node_url, key.address, registry.address,
                        [fn.anchorRoot(r, args.leaf_count)._encode_transaction_data() for r in roots], 80_000, 5_000)
             timings["anchor_s"] = time.perf_counter() - t0
             step = args.leaf_count // args.per_revoke  # spread over the batch, 1 in `step`
             revoking = roots[: args.revoked // args.per_revoke]
             t0 = time.perf_counter()
-            _send_many(node.url, key.address, registry.address,
+            _send_many(node_url, key.address, registry.address,
                        [fn.revokeCredentials(r, list(range(0, args.leaf_count, step))[: args.per_revoke], 0)
                         ._encode_transaction_data() for r in revoking], 6_000_000, 100)
             timings["revoke_s"] = time.perf_counter() - t0
-        _send_many(node.url, key.address, registry.address, datas, 3_000_000, 100)
+        _send_many(node_url, key.address, registry.address, datas, 3_000_000, 100)
         plan["registries"][name] = {"address": registry.address, "start": receipt["blockNumber"],
                                     "files": [str(f) for f in files], "revoked": sorted(revoked_files), **timings}
-    rpc(node.url, "anvil_mine", [hex(20)])  # everything is now deeper than the indexer's reorg depth
+    rpc(node_url, "anvil_mine", [hex(20)], timeout=600)  # everything is now deeper than the indexer's reorg depth
     for name, reg in plan["registries"].items():
         state = work / f"index-{name}.json"
         t0 = time.perf_counter()
@@ -144,7 +164,6 @@ def _build(args: argparse.Namespace, work: Path) -> dict:
         snap = indexer.settled
         reg["roots"] = len(snap.roots)
         reg["revoked_positions"] = sum(len(s) for s in snap.revoked.values())
-    return plan
 
 
 def _rss_mb() -> float:
@@ -219,22 +238,23 @@ def main() -> int:
         return 0
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="credreg-bench-index-"))
-    plan = _build(args, work)
-    node = plan.pop("node")
+    plan: dict = {}
     try:
+        plan = _build(args, work)
         plan["rounds"] = args.rounds
         plan_file = work / "plan.json"
-        plan_file.write_text(json.dumps(plan))
+        plan_file.write_text(json.dumps({k: v for k, v in plan.items() if k != "node"}))
         results = []
         for _ in range(2):  # two fresh processes: start-up varies with the machine
             done = subprocess.run([sys.executable, __file__, "--measure", str(plan_file)], capture_output=True,
                                   text=True, check=True)
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     finally:
-        node.stop()
+        if "node" in plan:
+            plan.pop("node").stop()
         shutil.rmtree(work, ignore_errors=True)
     load_after = os.getloadavg()
-    big, small = plan["registries"]["big"], plan["registries"]["small"]
+    big = plan["registries"]["big"]
     print(f"building the big registry: {args.roots - 1:,} anchorRoot transactions in {big['anchor_s']:.1f} s, "
           f"{args.revoked // args.per_revoke:,} revokeCredentials of {args.per_revoke:,} positions in "
           f"{big['revoke_s']:.1f} s (5,000 and 100 to a block)")

@@ -130,7 +130,8 @@ def _load(url: str, files: list[str], sent_at, mined_at, end: float, rate: float
         th.start()
     for th in pool:
         th.join()
-    out.put(results)
+    own = ({"single": [], "batch": []}, {"cpu_s": sum(os.times()[:2])})  # this process's CPU seconds
+    out.put([(lat, {**t, "cpu_s": 0.0}) for lat, t in results] + [own])
 
 
 # ---------------------------------------------------------------------------- the server's memory
@@ -159,6 +160,14 @@ def _rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def _cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -227,6 +236,7 @@ def main() -> int:
                      "anchor_s": [], "new_valid_s": [], "new_not_valid": 0}
         rss: list[tuple[float, float, list[float]]] = []
         loads: list[tuple[float, tuple[float, float, float]]] = []
+        cpu: list[tuple[float, float]] = []  # the server's CPU seconds so far
         try:
             _wait_healthy(url)
             t0 = time.time()
@@ -249,10 +259,12 @@ def main() -> int:
                 now = time.time() - t0
                 pids = _descendants(server.pid)
                 rss.append((now, sum(_rss_mb(p) for p in pids), [_rss_mb(p) for p in pids]))
+                cpu.append((now, sum(_cpu_s(p) for p in pids)))
                 loads.append((now, os.getloadavg()))
                 time.sleep(min(args.sample_every, max(0.0, end - time.time())))
             pids = _descendants(server.pid)
             rss.append((time.time() - t0, sum(_rss_mb(p) for p in pids), [_rss_mb(p) for p in pids]))
+            cpu.append((time.time() - t0, sum(_cpu_s(p) for p in pids)))
             loads.append((time.time() - t0, os.getloadavg()))
             tallies = [r for _ in procs for r in out.get(timeout=120)]
             for p in procs:
@@ -272,6 +284,9 @@ def main() -> int:
             lat[kind].extend(lt[kind])
         for name, value in t.items():
             total[name] = total.get(name, [] if isinstance(value, list) else 0) + value
+    (t_a, c_a), (t_b, c_b) = cpu[0], cpu[-1]
+    server_cores = (c_b - c_a) / (t_b - t_a)
+    client_cores = total["cpu_s"] / seconds
     requests = len(lat["single"]) + len(lat["batch"])
     warm = next(r for r in rss if r[0] >= warmup) if any(r[0] >= warmup for r in rss) else rss[0]
     last = rss[-1]
@@ -312,6 +327,8 @@ def main() -> int:
     if total["wrong_samples"]:
         print("wrong verdict samples:", json.dumps(total["wrong_samples"][:5]))
     la = [lv[0] for lv in mid_loads] or [loads[-1][1][0]]
+    print(f"CPU: the verifier's processes {server_cores:.2f} cores, the load generator {client_cores:.2f} cores "
+          "(of 2; the rest of the load average is anvil, the chain jobs and other people's work)")
     print(f"load average (1 min): before {load_before[0]:.2f}, during (after warm-up) min {min(la):.2f} "
           f"max {max(la):.2f}, at the end {loads[-1][1][0]:.2f} / 5 min {loads[-1][1][1]:.2f} (2 cores)")
     print()
