@@ -37,9 +37,6 @@ def run_cli(tmp_path, capsys):
 
     def run(*argv: str, env: dict[str, str] | None = None):
         old = dict(os.environ)
-        # Exactly the test's CREDREG_* settings: none from the shell (`make test` exports the demo's).
-        for key in [k for k in os.environ if k.startswith("CREDREG_")]:
-            del os.environ[key]
         os.environ.update(env or {})
         try:
             try:
