@@ -45,6 +45,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from anchor import queue  # noqa: E402  (bench/anchor.py: N real credentials into a store)
+from verify import wait_healthy  # noqa: E402  (bench/verify.py)
 
 from registry.chain.client import RegistryClient, connect  # noqa: E402
 from registry.credentials import proofs  # noqa: E402
@@ -238,7 +239,7 @@ def main() -> int:
         loads: list[tuple[float, tuple[float, float, float]]] = []
         cpu: list[tuple[float, float]] = []  # the server's CPU seconds so far
         try:
-            _wait_healthy(url)
+            wait_healthy(url, timeout=90)
             t0 = time.time()
             end = t0 + seconds
             out = ctx.Queue()
@@ -341,18 +342,6 @@ def main() -> int:
             ("requests/s", f"{requests / seconds:,.0f}", f">= {0.95 * args.rate:,.0f}", requests / seconds >= 0.95 * args.rate)]:
         print(f"target {what}: {value} (target {target}): {'met' if met else 'MISSED'}")
     return 0
-
-
-def _wait_healthy(url: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1) as resp:
-                if json.loads(resp.read())["ok"]:
-                    return
-        except Exception:
-            time.sleep(0.3)
-    raise SystemExit(f"verifier at {url} not healthy within {timeout:.0f} s")
 
 
 def _revoker(cli, env, files, where, registry, sent_at, mined_at, every, end, log, stop) -> None:
