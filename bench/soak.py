@@ -9,7 +9,9 @@ serves the verifier (`credreg serve --workers 2`). Then, for `--minutes`:
     is checked against what it must be at that moment (below).
   - chain: every `--anchor-every` s a new small batch is queued and anchored (`credreg anchor`),
     and its first credential must read `valid` within the poll interval + margin after the job
-    ends; every `--revoke-every` s one pool credential is revoked (`credreg revoke FILE`).
+    ends; every `--revoke-every` s one pool credential is revoked (`credreg revoke FILE`). Both
+    commands run in long-lived processes of their own (`CliActor`): the CLI's code, without an
+    interpreter start every few seconds.
   - memory: the RSS of the server's processes (the supervisor and its workers, from /proc) every
     `--sample-every` s.
 A pool credential must be `valid` until it is revoked, and `revoked` once the poll interval +
@@ -135,6 +137,57 @@ def _load(url: str, files: list[str], sent_at, mined_at, end: float, rate: float
     out.put([(lat, {**t, "cpu_s": 0.0}) for lat, t in results] + [own])
 
 
+# ---------------------------------------------------------------------------- the chain's actors
+class CliActor:
+    """`credreg` commands run by one long-lived process forked from this one: the same code as
+    `python -m registry.cli ...`, without a new interpreter importing web3 every few seconds
+    (about a CPU second each time, taken from the verifier on a 2-core machine)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=self._serve, args=(child, env), daemon=True)
+        self._proc.start()
+
+    @staticmethod
+    def _serve(conn, env: dict[str, str]) -> None:
+        import contextlib
+        import io
+
+        from registry.cli import main as cli_main
+
+        os.environ.clear()
+        os.environ.update(env)
+        while (argv := conn.recv()) is not None:
+            err = io.StringIO()
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+                try:
+                    code = cli_main(argv)
+                except SystemExit as exc:
+                    code = exc.code if isinstance(exc.code, int) else 1
+                except Exception as exc:  # reported, and the actor goes on
+                    print(repr(exc), file=err)
+                    code = 1
+            conn.send((code or 0, err.getvalue()[-300:]))
+
+    def start(self, argv: list[str]) -> None:
+        self._conn.send(argv)
+
+    def poll(self) -> bool:
+        return self._conn.poll()
+
+    def result(self) -> tuple[int, str]:
+        return self._conn.recv()
+
+    def run(self, argv: list[str]) -> tuple[int, str]:
+        self.start(argv)
+        return self.result()
+
+    def close(self) -> None:
+        self._conn.send(None)
+        self._proc.join(10)
+
+
 # ---------------------------------------------------------------------------- the server's memory
 def _descendants(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
@@ -196,6 +249,8 @@ def main() -> int:
     parser.add_argument("--margin", type=float, default=1.0, help="seconds past the poll interval a revoke may take")
     parser.add_argument("--block-time", type=float, default=1.0)
     parser.add_argument("--sample-every", type=float, default=5.0)
+    parser.add_argument("--no-batch-lane", action="store_true",
+                        help="verify batches on the event loop (CREDREG_BATCH_LANE=0), as before registry/service/_batch_lane.py")
     parser.add_argument("--warmup", type=float, default=None, help="seconds (default: 10%% of the run, 30-60)")
     args = parser.parse_args()
     seconds = args.minutes * 60
@@ -215,7 +270,8 @@ def main() -> int:
         queue(home, pool_size, DID, NAME, 2)
         env = {**os.environ, "CREDREG_RPC_URL": node.url, "CREDREG_HOME": str(home),
                "CREDREG_REGISTRY": registry.address, "CREDREG_PRIVATE_KEY": key.key.hex(),
-               "CREDREG_POLL_INTERVAL": str(args.poll_interval)}
+               "CREDREG_POLL_INTERVAL": str(args.poll_interval),
+               "CREDREG_BATCH_LANE": "0" if args.no_batch_lane else "1"}
         cli = [sys.executable, "-m", "registry.cli"]
         subprocess.run(cli + ["anchor", "--out", str(work / "pool")], env=env, check=True, capture_output=True)
         files = sorted(str(p) for p in (work / "pool").glob("*.json"))
@@ -250,9 +306,10 @@ def main() -> int:
             for p in procs:
                 p.start()
             stop = threading.Event()
-            bg = [threading.Thread(target=_revoker, args=(cli, env, files, where, registry, sent_at, mined_at,
+            actors = [CliActor(env), CliActor(env)]
+            bg = [threading.Thread(target=_revoker, args=(actors[0], files, where, registry, sent_at, mined_at,
                                                           args.revoke_every, end, chain_log, stop), daemon=True),
-                  threading.Thread(target=_anchorer, args=(cli, env, home, work, url, args.anchor_every,
+                  threading.Thread(target=_anchorer, args=(actors[1], home, work, url, args.anchor_every,
                                                            args.anchor_size, grace, end, chain_log, stop), daemon=True)]
             for th in bg:
                 th.start()
@@ -273,6 +330,8 @@ def main() -> int:
             stop.set()
             for th in bg:
                 th.join(60)
+            for actor in actors:
+                actor.close()
         finally:
             server.terminate()
             server.wait(10)
@@ -296,7 +355,8 @@ def main() -> int:
     mid_loads = [lv for t, lv in loads if t >= warmup]
     print(f"soak: {args.minutes:g} min, {args.workers} verifier workers, target {args.rate:g} requests/s "
           f"({1 - args.batch_share:.0%} single, {args.batch_share:.0%} batches of {args.batch_size}), "
-          f"{pool_size} pool credentials, a block every {args.block_time:g} s, index poll {args.poll_interval:g} s")
+          f"{pool_size} pool credentials, a block every {args.block_time:g} s, index poll {args.poll_interval:g} s, "
+          f"batch lane {'off' if args.no_batch_lane else 'on'}")
     print()
     print("| requests | requests/s | credentials/s | verdicts checked | wrong verdicts | 5xx | other non-200 "
           "| connection errors | requests > 1 s late |")
@@ -344,7 +404,7 @@ def main() -> int:
     return 0
 
 
-def _revoker(cli, env, files, where, registry, sent_at, mined_at, every, end, log, stop) -> None:
+def _revoker(actor, files, where, registry, sent_at, mined_at, every, end, log, stop) -> None:
     """Every ``every`` s, revoke the next pool credential (in a fixed shuffled order)."""
     order = list(range(len(files)))
     random.Random(7).shuffle(order)
@@ -356,29 +416,29 @@ def _revoker(cli, env, files, where, registry, sent_at, mined_at, every, end, lo
         if time.time() >= end - every:
             return
         sent_at[i] = time.time()
-        proc = subprocess.Popen(cli + ["revoke", files[i], "--json"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        actor.start(["revoke", files[i], "--json"])
         root, leaf = where[i]
-        while proc.poll() is None or not mined_at[i]:
+        done = None
+        while done is None or (done[0] == 0 and not mined_at[i]):
             try:
                 if registry.is_revoked(root, leaf):
                     mined_at[i] = time.time()
-                    break
             except Exception:
                 pass
-            if proc.poll() is not None and proc.returncode != 0:
+            if done is None and actor.poll():
+                done = actor.result()
+            if mined_at[i] and done is not None:
                 break
             time.sleep(0.1)
-        proc.wait()
         log["revokes"] += 1
-        if proc.returncode != 0 or not mined_at[i]:
+        if done[0] != 0 or not mined_at[i]:
             log["revoke_failures"] += 1
-            print(f"revoke failed ({proc.returncode}): {proc.stderr.read().decode()[-300:]}", file=sys.stderr)
+            print(f"revoke failed ({done[0]}): {done[1]}", file=sys.stderr)
         else:
             log["revoke_mined_s"].append(mined_at[i] - sent_at[i])
 
 
-def _anchorer(cli, env, home, work, url, every, size, grace, end, log, stop) -> None:
+def _anchorer(actor, home, work, url, every, size, grace, end, log, stop) -> None:
     """Every ``every`` s, queue ``size`` credentials and anchor them; check the first turns valid."""
     k = 0
     while not stop.wait(every) and time.time() < end - every:
@@ -386,13 +446,13 @@ def _anchorer(cli, env, home, work, url, every, size, grace, end, log, stop) -> 
         queue(home, size, DID, NAME, 2)
         started = time.time()
         out = work / f"new-{k}"
-        done = subprocess.run(cli + ["anchor", "--out", str(out)], env=env, capture_output=True)
+        code, err = actor.run(["anchor", "--out", str(out)])
         finished = time.time()
         log["anchors"] += 1
         new = sorted(out.glob("*.json"))
-        if done.returncode != 0 or len(new) != size:
+        if code != 0 or len(new) != size:
             log["anchor_failures"] += 1
-            print(f"anchor failed ({done.returncode}): {done.stderr.decode()[-300:]}", file=sys.stderr)
+            print(f"anchor failed ({code}): {err}", file=sys.stderr)
             continue
         log["anchor_s"].append(finished - started)
         body = new[0].read_bytes()

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from registry.chain.view import ChainView
+from registry.service._batch_lane import BatchLane
 from registry.service.metrics import Metrics
 from registry.service.routers import operations, public, registry, vc_api, verify
 from registry.service.settings import Settings
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.view = view
+    app.state.batch_lane = None  # made in the lifespan
     app.include_router(verify.router)
     app.include_router(vc_api.router)
     app.include_router(registry.router)
@@ -56,12 +58,25 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the chain indexer (unless the app was handed a view) and stop it on the way out."""
+    """Start the batch lane and the chain indexer (unless the app was handed a view); stop them on the way out."""
     # What is alive now (the framework, the app) lives as long as the process: the collector
     # need not walk it again on every full collection a 1,000-credential batch sets off.
     # Garbage goes first, so none of it is frozen with them.
     gc.collect()
     gc.freeze()
+    lane = BatchLane() if app.state.settings.batch_lane else None
+    app.state.batch_lane = lane
+    try:
+        async with _indexed(app):
+            yield
+    finally:
+        if lane is not None:
+            lane.close()
+
+
+@asynccontextmanager
+async def _indexed(app: FastAPI) -> AsyncIterator[None]:
+    """The chain view for the routes: the one handed in, or an indexer's, started and stopped here."""
     view = app.state.view
     if view is not None:
         app.state.views, app.state.indexer = (lambda: view), None

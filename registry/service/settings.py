@@ -44,3 +44,5 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 << 20, ge=1)
     max_batch: int = Field(1000, ge=1)
     max_batch_body_bytes: int = Field(16 << 20, ge=1)
+    # Batches verified in a thread beside the event loop (service/_batch_lane.py); off: on the loop.
+    batch_lane: bool = True
