@@ -176,6 +176,16 @@ def _number(kind: type, low: float, high: float | None = None, what: str = "a nu
 _positive_int = _number(int, 1, what="a whole number")
 _positive_float = _number(float, 1e-9, what="a number", bound="above 0")
 _reason = _number(int, 0, 255, what="a reason code (0-255)")
+_port = _number(int, 1, 65535, what="a port number")
+
+
+def _origin(value: str) -> str:
+    from registry.service.origins import origin
+
+    try:
+        return origin(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 @command
@@ -274,14 +284,27 @@ def _serve_cmd(sub) -> None:
     p = _add(sub, "serve", cmd_serve, "serve the verifier: HTTP API and the verification page",
              "Serve POST /v1/verify, /v1/verify/batch, /v1/issuers, /v1/roots/{root}, /healthz, /metrics\n"
              "and the page at /. Verdicts come from an index of the registry's events, kept fresh in the\n"
-             "background; when the chain cannot be read they are `unverifiable`, never `valid`.")
+             "background; when the chain cannot be read they are `unverifiable`, never `valid`.\n\n"
+             "Under hostile use: every answer has a Content-Security-Policy that lets the page load only\n"
+             "from this server (no inline script, no other site, no framing), nosniff and no Referer.\n"
+             "No other site's page may call the API (no CORS) unless --cors-origin names it. A request\n"
+             "body must arrive whole within CREDREG_BODY_TIMEOUT_SECONDS (default 10), else 408.\n\n"
+             "example:\n"
+             "  credreg serve --host 0.0.0.0 --workers 2 --cors-origin https://wallet.example --metrics-port 9100")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     p.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default 1)")
     p.add_argument("--confirmations", type=_positive_int, help="blocks deep an anchor must be (default 1)")
     p.add_argument("--public", metavar="DIR", type=Path,
                    help="also serve this public folder (DID document, status lists) at its paths, with "
                         "Cache-Control and ETag (CREDREG_PUBLIC_DIR)")
+    p.add_argument("--cors-origin", metavar="ORIGIN", type=_origin, action="append",
+                   help="let pages of this origin (scheme://host[:port], or * for any) call the API from a "
+                        "browser; repeat for several; replaces CREDREG_CORS_ORIGINS (default: none may). "
+                        "The --public files are readable from any origin regardless")
+    p.add_argument("--metrics-port", metavar="PORT", type=_port,
+                   help="serve /metrics on this port (same --host) and only there: the main port answers "
+                        "it with 404, and this port answers nothing else (CREDREG_METRICS_PORT)")
 
 
 @command

@@ -53,20 +53,35 @@ def cmd_serve(ctx: Context) -> int:
 
             raise ConfigError(f"--public {ctx.args.public}: not a folder (run `credreg publish` to make it)")
         settings = settings.model_copy(update={"public_dir": ctx.args.public.resolve()})
+    if ctx.args.cors_origin:  # checked by the parser, as the environment's are by Settings
+        settings = settings.model_copy(update={"cors_origins": tuple(ctx.args.cors_origin)})
+    if ctx.args.metrics_port is not None:
+        settings = settings.model_copy(update={"metrics_port": ctx.args.metrics_port})
+    if settings.metrics_port == ctx.args.port:
+        from registry.errors import ConfigError
+
+        raise ConfigError(f"--metrics-port {settings.metrics_port} is the port of the API (--port): give another")
     ctx.registry()  # fail now, with a clear message and exit code, if there is nothing to serve
     print(f"credreg verifier on http://{ctx.args.host}:{ctx.args.port}/  (API docs at /docs)"
-          + (f"; public files of {settings.public_dir}" if settings.public_dir else ""), file=sys.stderr)
+          + (f"; public files of {settings.public_dir}" if settings.public_dir else "")
+          + (f"; /metrics on port {settings.metrics_port} only" if settings.metrics_port else ""), file=sys.stderr)
     # Spawned workers get the Config pickled, factory and Settings with it: each builds its app
     # from these very Settings, and nothing is written to os.environ.
     config = uvicorn.Config(AppFactory(settings), factory=True, host=ctx.args.host,
                             port=ctx.args.port, workers=ctx.args.workers, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
+    sockets = None  # one worker and one port: uvicorn binds it in the worker, Nagle off
+    if config.workers > 1 or settings.metrics_port is not None:
+        # Bound here. Not config.bind_socket() as it is: its connections would keep Nagle on (see _nodelay).
+        sockets = [listening_socket(config)]
+        if settings.metrics_port is not None:  # the app tells the two apart by port (service/ports.py)
+            metrics = uvicorn.Config(config.app, host=ctx.args.host, port=settings.metrics_port, log_level="warning")
+            sockets.append(listening_socket(metrics))
     try:
         if config.workers > 1:
-            # Not config.bind_socket() as it is: its connections would keep Nagle on (see _nodelay).
-            Multiprocess(config, sockets=[listening_socket(config)]).run()
+            Multiprocess(config, sockets=sockets).run()
         else:
-            server.run()
+            server.run(sockets=sockets)
     except KeyboardInterrupt:
         pass
     if config.workers == 1 and not server.started:

@@ -4,6 +4,11 @@ The chain indexer is built in the lifespan and kept on ``app.state``; routes get
 through a dependency (``dependencies.py``), so tests can hand in another. Verification reads the
 index only. The routes live in ``routers/``, one module per resource; the answers' shapes in
 ``models.py``.
+
+Every answer carries the policy headers of ``policy.py`` (CSP, nosniff, no referrer), set outside
+every other layer, 500s included. Calls from other origins' pages are refused unless
+``cors_origins`` names them; with ``metrics_port``, /metrics is served on that port alone
+(``ports.py``).
 """
 
 from __future__ import annotations
@@ -16,10 +21,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from registry.chain.view import ChainView
 from registry.service._batch_lane import BatchLane
 from registry.service.metrics import Metrics
+from registry.service.policy import DOCS_PATH, SecurityHeaders, docs_page
+from registry.service.ports import MetricsPort
 from registry.service.routers import operations, public, registry, vc_api, verify
 from registry.service.settings import Settings
 
@@ -28,15 +38,37 @@ __all__ = ["Settings", "create_app"]
 log = logging.getLogger("credreg.service")
 
 
+class _App(FastAPI):
+    """FastAPI with the policy headers wrapped around its whole stack (its error answers too)."""
+
+    docs_policy: str | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), self.docs_policy)
+
+
 def create_app(settings: Settings | None = None, view: ChainView | None = None) -> FastAPI:
     """The app. With ``view`` given (tests), no indexer is started."""
     settings = settings or Settings()
-    app = FastAPI(title="credreg verifier", version="0.1.0", lifespan=lifespan,
-                  description="Verify Open Badges 3.0 micro-credentials anchored in the credreg registry.")
+    # FastAPI's own /docs (and /redoc, which loads from two more sites) are off: /docs is served
+    # below with the narrow policy it needs (policy.py).
+    app = _App(title="credreg verifier", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+               description="Verify Open Badges 3.0 micro-credentials anchored in the credreg registry.")
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.view = view
     app.state.batch_lane = None  # made in the lifespan
+    docs_html, app.docs_policy = docs_page(app.openapi_url, app.title)
+
+    @app.get(DOCS_PATH, include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(docs_html)
+
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST"], allow_headers=["Content-Type"])
+    if settings.metrics_port is not None:
+        app.add_middleware(MetricsPort, port=settings.metrics_port)
     app.include_router(verify.router)
     app.include_router(vc_api.router)
     app.include_router(registry.router)

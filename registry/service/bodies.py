@@ -2,11 +2,14 @@
 and parsed strictly, and an answer written even when it quotes text that is not Unicode.
 
 A body is refused over its byte limit before it is parsed (413), so a huge upload costs nothing;
-then parsed strictly (`credentials.parse_json_with_plainness`: no duplicate keys, no NaN).
+one that has not arrived whole within ``body_timeout_seconds`` is refused with 408 and the
+connection closed, so a client dribbling a body byte by byte (slow loris) holds a connection and a
+buffer for that long at most; then it is parsed strictly (`credentials.parse_json_with_plainness`: no duplicate keys, no NaN).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any, NamedTuple
@@ -32,15 +35,23 @@ async def read_json(request: Request, limit: int, malformed: int = 422) -> Body:
 
 
 async def read_bytes(request: Request, limit: int) -> bytes:
-    """The body's bytes, refusing more than ``limit`` before reading them (413)."""
+    """The body's bytes, refusing more than ``limit`` before reading them (413), and a body that
+    takes longer than the app's ``body_timeout_seconds`` in all to arrive (408, connection closed)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"body of {int(declared):,} bytes is over the {limit:,}-byte limit")
+    seconds = request.app.state.settings.body_timeout_seconds
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise HTTPException(413, f"body is over the {limit:,}-byte limit")
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise HTTPException(413, f"body is over the {limit:,}-byte limit")
+    except TimeoutError:
+        # The rest of the body may still be on its way: the connection cannot be reused.
+        raise HTTPException(408, f"the body did not arrive within {seconds:g} s",
+                            headers={"Connection": "close"}) from None
     return bytes(body)
 
 

@@ -7,10 +7,14 @@ to its worker processes as an object, so nothing rewrites ``os.environ``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from registry.service.origins import origin
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 
@@ -46,3 +50,18 @@ class Settings(BaseSettings):
     max_batch_body_bytes: int = Field(16 << 20, ge=1)
     # Batches verified in a thread beside the event loop (service/_batch_lane.py); off: on the loop.
     batch_lane: bool = True
+    # Hostile use (README, "Hostile use"). A body must arrive whole within this many seconds (408).
+    body_timeout_seconds: float = Field(10.0, gt=0)
+    # Origins whose pages may call the API (CORS); none by default. CREDREG_CORS_ORIGINS is
+    # comma-separated (https://a.example,https://b.example) or a JSON list; `*` for any origin.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    metrics_port: int | None = Field(None, ge=1, le=65535)  # /metrics on this port only (serve --metrics-port)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = json.loads(value) if value.lstrip().startswith("[") else [v for v in value.split(",") if v.strip()]
+        if isinstance(value, list | tuple):
+            return tuple(origin(v.strip()) if isinstance(v, str) else v for v in value)
+        return value

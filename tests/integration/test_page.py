@@ -5,7 +5,8 @@ issued and anchored through `credreg`, one of them revoked, and the real service
 indexer. What an HR person does: paste, choose or drop a credential, read the verdict, each check,
 the issuer and the anchor; share a link that carries the credential in the URL fragment, which
 the server must never see. Every test also checks that the page loads nothing from anywhere but
-the verifier itself.
+the verifier itself, and that it runs under the service's Content-Security-Policy without a single
+violation of it; one test shows that the policy is enforced (an injected script does not run).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from registry.credentials import proofs
+from registry.service.policy import PAGE_POLICY
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -56,6 +58,9 @@ def context(browser, env):
     """A fresh browser profile; at the end, every request it made went to the verifier only."""
     ctx = browser.new_context(locale="en-GB", timezone_id="UTC", viewport={"width": 1000, "height": 900})
     ctx.set_default_timeout(10_000)
+    # Every CSP violation on any page of this profile, as the page itself is told of them.
+    ctx.add_init_script("window.__violations = []; document.addEventListener('securitypolicyviolation', "
+                        "(e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));")
     ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=env.url)
     requests: list[str] = []
     ctx.on("request", lambda r: requests.append(r.url))
@@ -76,12 +81,20 @@ def page(context, env):
     p = context.new_page()
     errors: list[str] = []
     p.on("pageerror", lambda e: errors.append(str(e)))
-    p.goto(env.url + "/")
+    # Chromium also reports each CSP violation on the console ("Refused to ... Content Security Policy").
+    p.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    answer = p.goto(env.url + "/")
+    assert answer.headers["content-security-policy"] == PAGE_POLICY  # the page runs under the policy
     yield p
     assert not errors, f"JavaScript errors on the page: {errors}"
+    assert violations(p) == [], "the page broke its own Content-Security-Policy"
 
 
 # ---------------------------------------------------------------------------- helpers
+def violations(page) -> list[str]:
+    return page.evaluate("window.__violations")
+
+
 def verdict_of(env: World, doc: dict) -> dict:
     """The service's own verdict (for comparing what the page shows)."""
     req = urllib.request.Request(env.url + "/v1/verify", json.dumps(doc).encode(),
@@ -276,8 +289,8 @@ def test_the_shareable_link_carries_the_credential_in_the_fragment_only(context,
     for seen in env.recorder.seen:
         assert payload[:40] not in seen.raw_path + seen.query and "#" not in seen.raw_path, seen
         assert seen.query == "", seen
-    assert {(s.method, s.path) for s in env.recorder.seen if s.method == "GET"} <= {("GET", "/"),
-                                                                                    ("GET", "/favicon.ico")}
+    assert {(s.method, s.path) for s in env.recorder.seen if s.method == "GET"} <= {
+        ("GET", "/"), ("GET", "/page.css"), ("GET", "/page.js"), ("GET", "/favicon.ico")}
     posts = env.posts()
     assert [p.path for p in posts] == ["/v1/verify"] * 3
     assert [json.loads(p.body) for p in posts] == [doc, doc, other]
@@ -315,3 +328,60 @@ def test_a_large_credential_still_gets_its_verdict_and_link(page, env):
     assert page.inner_text("#error") == ""
     page.click("#copy")
     assert fragment_credential(shared_link(page)) == doc
+
+
+# ---------------------------------------------------------------------------- hostile use
+def test_the_policy_is_enforced_an_injected_script_does_not_run(context, env):
+    p = context.new_page()
+    failed: list[tuple[str, str]] = []
+    p.on("requestfailed", lambda r: failed.append((r.url, r.failure)))
+    p.goto(env.url + "/")
+    # The page works (its own files are allowed), then a script smuggled into it is blocked.
+    paste_and_check(p, env.files["intro-to-sql"].read_text())
+    assert wait_verdict(p) == "valid"
+    assert p.evaluate("getComputedStyle(document.querySelector('#status')).color") == "rgb(255, 255, 255)"
+    assert violations(p) == []
+    p.evaluate("""() => {
+        const inline = document.createElement("script");
+        inline.textContent = "window.__ran = 'inline script'";
+        document.body.append(inline);
+        document.getElementById("result").insertAdjacentHTML("beforeend", `
+            <img id="probe" src="/no-such-image" onerror="window.__ran = 'onerror'">
+            <a id="link" href="javascript:window.__ran = 'javascript: URL'">x</a>
+            <div id="styled" style="color: rgb(1, 2, 3)">styled</div>`);
+        const other = document.createElement("script");  // the page's own script, from another origin
+        other.src = location.origin.replace("127.0.0.1", "localhost") + "/page.js?elsewhere";
+        document.head.append(other);
+    }""")
+    p.click("#link")
+    p.wait_for_function("window.__violations.length >= 4")
+    assert p.evaluate("window.__ran") is None
+    # eval in a task of the page's own (Playwright's evaluate itself is exempt from the policy)
+    assert p.evaluate("""() => new Promise((done) => setTimeout(() => {
+        try { eval("1"); done("eval ran"); } catch (e) { done(e.name); } }))""") == "EvalError"
+    assert p.evaluate("getComputedStyle(document.getElementById('styled')).color") != "rgb(1, 2, 3)"
+    seen = " | ".join(violations(p))
+    assert "script-src-elem inline" in seen and "script-src-attr inline" in seen, seen
+    assert "script-src-elem http://localhost:" in seen and "style-src-attr inline" in seen, seen
+    # The other origin's script was never fetched: blocked in the browser, not seen by the server.
+    elsewhere = [url for url in context.requests if "elsewhere" in url]
+    assert elsewhere, "the browser did not even try the other origin's script"
+    assert [(url, why) for url, why in failed if "elsewhere" in url] == [(url, "csp") for url in elsewhere]
+    assert not any("elsewhere" in seen.query for seen in env.recorder.seen)
+    for url in elsewhere:  # the fixture checks that the page itself asked for nothing outside
+        context.requests.remove(url)
+
+
+def test_markup_in_what_the_page_shows_is_shown_as_text(page, env):
+    # The error quotes what was pasted; it is text, never parsed as HTML.
+    paste_and_check(page, '<img src="/x" onerror="window.__ran = 1">')
+    page.wait_for_function("document.getElementById('error').textContent.length > 0")
+    assert "not JSON" in page.inner_text("#error")
+    assert page.query_selector("#error img") is None and page.evaluate("window.__ran") is None
+    # A field of a credential the verifier quotes (its format check) is shown as text as well.
+    doc = env.credential("intro-to-sql")
+    doc["id"] = "<img src=/x onerror=window.__ran=2> <b>bold</b>"
+    paste_and_check(page, json.dumps(doc))
+    assert wait_verdict(page) == "invalid"
+    assert doc["id"] in page.inner_text('li[data-check="format"]')  # quoted, as text
+    assert page.query_selector("#result img, #result b") is None and page.evaluate("window.__ran") is None

@@ -1,4 +1,5 @@
-"""GET /healthz, /metrics and the verification page at /: what operators and people see."""
+"""GET /healthz, /metrics and the verification page at / (with its style and script): what
+operators and people see."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from registry.service.dependencies import Meter, View
 from registry.service.models import HealthModel
 
-PAGE = Path(__file__).parent.parent / "static" / "index.html"
+STATIC = Path(__file__).parent.parent / "static"
+PAGE = STATIC / "index.html"
 router = APIRouter(tags=["operations"])
 
 
@@ -45,6 +47,22 @@ def page() -> HTMLResponse:
     return HTMLResponse(_page_html())
 
 
+# The page's style and script are files of its own origin, not inline: its CSP allows no other (policy.py).
+@router.get("/page.css", include_in_schema=False)
+def page_css() -> Response:
+    return Response(_static("page.css"), media_type="text/css; charset=utf-8")
+
+
+@router.get("/page.js", include_in_schema=False)
+def page_js() -> Response:
+    return Response(_static("page.js"), media_type="text/javascript; charset=utf-8")
+
+
 @cache
 def _page_html() -> str:
     return PAGE.read_text()
+
+
+@cache
+def _static(name: str) -> bytes:
+    return (STATIC / name).read_bytes()
