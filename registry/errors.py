@@ -36,6 +36,10 @@ class InvalidCredential(BadInput):
     """A credential document is malformed or not an Open Badges 3.0 credential."""
 
 
+class InvalidPathway(BadInput):
+    """A pathway document is malformed: the message names the field at fault."""
+
+
 class ConfigError(BadInput):
     """Configuration is missing or wrong (no registry address, no signer, bad URL)."""
 

@@ -22,6 +22,8 @@ from registry.cli.inspecting import cmd_inspect
 from registry.cli.issuers import cmd_issuer_key, cmd_issuer_list, cmd_issuer_register, cmd_issuer_suspend
 from registry.cli.issuing import cmd_anchor, cmd_issue, cmd_revoke, cmd_status
 from registry.cli.keygen import cmd_issuer_keygen
+from registry.cli.pathway_checking import cmd_pathway_check
+from registry.cli.pathway_issuing import cmd_pathway_award, cmd_pathway_publish
 from registry.cli.publishing import cmd_publish
 from registry.cli.serve import cmd_serve
 from registry.cli.verify import cmd_verify
@@ -277,6 +279,25 @@ def _inspect_cmd(sub) -> None:
              "exit codes: 0 shown, 2 not JSON, not a credential or a proof that cannot be decoded\n\n"
              "examples:\n  credreg inspect .credreg/issued/4b1e….json\n  credreg inspect --json credential.json")
     p.add_argument("file", type=Path, metavar="FILE")
+
+
+@command
+def _pathway_cmd(sub) -> None:
+    p = sub.add_parser("pathway", help="stackable pathways: publish, check a stack, award completion",
+                       description="Pathways: which achievements add up to a completion achievement (README, "
+                                   "\"Pathways\").")
+    psub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    pub = _add(psub, "publish", cmd_pathway_publish, "validate, sign and queue a pathway for the next anchor")
+    pub.add_argument("file", type=Path, metavar="FILE")
+    chk = _add(psub, "check", cmd_pathway_check, "check a learner's credentials against a pathway")
+    chk.add_argument("pathway", type=Path, metavar="PATHWAY")
+    chk.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    who = chk.add_mutually_exclusive_group()
+    who.add_argument("--subject", metavar="ID", help="the learner's credentialSubject.id")
+    who.add_argument("--email", metavar="ADDRESS", help="the learner's email, matched against hashed identities")
+    awd = _add(psub, "award", cmd_pathway_award, "queue the completion credential for every learner who completed it")
+    awd.add_argument("pathway", type=Path, metavar="PATHWAY")
+    awd.add_argument("--dry-run", action="store_true", help="list who would receive it; queue nothing")
 
 
 @command

@@ -28,6 +28,7 @@ from registry.credentials.model import (
     parse_datetime,
     prepare,
     validate,
+    validate_achievement,
 )
 from registry.credentials.roster import from_roster, identity_hash
 
@@ -37,6 +38,7 @@ __all__ = [
     "VC_CONTEXT",
     "OB_CONTEXT",
     "validate",
+    "validate_achievement",
     "prepare",
     "parse_datetime",
     "canonical_bytes",

@@ -211,6 +211,15 @@ def _check_achievement(value: Any, path: _Path) -> None:
         raise _Problem(criteria_path, "must have a narrative or an id (a URL describing the criteria)")
 
 
+def validate_achievement(value: Any, where: str) -> None:
+    """Accept an Open Badges 3.0 ``Achievement`` found at ``where`` (a field path, named in the
+    message) or raise :class:`InvalidCredential`: a pathway's completion achievement is one."""
+    try:
+        _check_achievement(value, where)
+    except _Problem as problem:
+        raise InvalidCredential(f"{problem.path}: {problem.message}") from None
+
+
 def _check_identity_object(value: Any, path: _Path) -> None:
     ident = _check_object(value, path)
     _check_type(_require(ident, "type", path), (path, "type"), "IdentityObject")

@@ -4,7 +4,7 @@
 - :mod:`registry.verification.verdict`: :class:`Verdict` and :class:`Check`, the typed results.
 """
 
-from registry.verification.checks import MAX_PATH_STEPS, verify
+from registry.verification.checks import MAX_PATH_STEPS, Document, verify
 from registry.verification.verdict import Check, Verdict
 
-__all__ = ["MAX_PATH_STEPS", "Check", "Verdict", "verify"]
+__all__ = ["MAX_PATH_STEPS", "Check", "Document", "Verdict", "verify"]

@@ -16,10 +16,10 @@ for the CLI.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from registry import credentials
 from registry.chain.view import ChainView
@@ -33,6 +33,13 @@ _FORMAT_1_FIELDS = ("type", "created", "targetHash", "merkleRoot", "path", "anch
 # The anchor proof's key: the issuer's anchoring account, as did:pkh names an Ethereum account.
 _ANCHORING_ACCOUNT = re.compile(r"did:pkh:eip155:([1-9][0-9]{0,19}):0x[0-9a-fA-F]{40}#blockchainAccountId")
 _PROOF_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")  # a cryptosuite or type short enough to quote
+
+
+class Document(NamedTuple):
+    """Another kind of document anchored as credentials are: what to call it, and its format check."""
+
+    kind: str  # "a credreg pathway"
+    validate: Callable[[Any], None]  # raises CredregError, naming the field at fault
 
 
 class _Run:
@@ -204,11 +211,13 @@ def _status_failure(doc: Mapping[str, Any], view: ChainView, issuer_did: str, ro
 
 
 def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime | None = None,
-           plain: bool = False) -> Verdict:
+           plain: bool = False, document: Document | None = None) -> Verdict:
     """The verdict on one presented credential. Never raises for bad input: that is a verdict.
 
     ``plain`` passes on what :func:`credentials.parse_json_with_plainness` said of the text the
-    document came from, so that hashing it need not walk it first.
+    document came from, so that hashing it need not walk it first. ``document`` names another
+    kind of anchored document and its format check (a pathway, registry.pathways): from the proof
+    chain on, it is verified as a credential is.
     """
     run = _Run()
     now = now or datetime.now(UTC)
@@ -219,7 +228,12 @@ def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime |
     proof = doc.get("proof")
     chained = isinstance(proof, list)
     try:  # the integrity check canonicalizes it; a proof chain is read below, not by the OB 3.0 model
-        credentials.validate(_without_proof(doc) if chained else doc, canonical=False)
+        if document is None:
+            credentials.validate(_without_proof(doc) if chained else doc, canonical=False)
+        elif not chained:
+            return run.verdict("invalid", "format", f"{document.kind} carries a proof chain (a list of proofs)")
+        else:
+            document.validate(doc)
     except CredregError as exc:
         return run.verdict("invalid", "format", str(exc))
     except RecursionError:
@@ -236,7 +250,7 @@ def verify(doc: Any, view: ChainView, *, confirmations: int = 1, now: datetime |
         steps = merkle.parse_path(receipt["path"])  # read once: walked for inclusion, placed for revocation
     except CredregError as exc:
         return run.verdict("invalid", "format", f"{where}.path: {exc}")
-    run.ok("format", f"an Open Badges 3.0 credential with {carries}")
+    run.ok("format", f"{document.kind if document else 'an Open Badges 3.0 credential'} with {carries}")
 
     # integrity: the hash is ours to compute, never taken from the proof (invariant 1); in format 2
     # it covers every proof but the anchor, so an edited, swapped, added or removed one fails (10)
