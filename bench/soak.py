@@ -263,9 +263,12 @@ def main() -> int:
 
     with Anvil(block_time=args.block_time) as node:
         w3 = connect(node.url)
-        owner, key = dev_account(0), dev_account(1)
+        owner, key, revoker = dev_account(0), dev_account(1), dev_account(2)
         registry, _ = RegistryClient.deploy(w3, owner)
-        registry.register_issuer(NAME, DID, key.address, owner)
+        issuer_id, _ = registry.register_issuer(NAME, DID, key.address, owner)
+        # The revocations go out from a second key of the issuer: one key sending from two
+        # processes at once races for the same nonce ("replacement transaction underpriced").
+        registry.transact("addIssuerKey", [issuer_id, revoker.address], owner)
         home = work / "home"
         queue(home, pool_size, DID, NAME, 2)
         env = {**os.environ, "CREDREG_RPC_URL": node.url, "CREDREG_HOME": str(home),
@@ -306,7 +309,7 @@ def main() -> int:
             for p in procs:
                 p.start()
             stop = threading.Event()
-            actors = [CliActor(env), CliActor(env)]
+            actors = [CliActor({**env, "CREDREG_PRIVATE_KEY": revoker.key.hex()}), CliActor(env)]
             bg = [threading.Thread(target=_revoker, args=(actors[0], files, where, registry, sent_at, mined_at,
                                                           args.revoke_every, end, chain_log, stop), daemon=True),
                   threading.Thread(target=_anchorer, args=(actors[1], home, work, url, args.anchor_every,
