@@ -45,9 +45,9 @@ def _root(doc) -> str:
     return receipt_of(doc)["merkleRoot"]
 
 
-def _run(lane: bool) -> tuple[list[str], list[dict], dict, list[dict], HeldView]:
+def _run(lane: bool, copies: int = 1) -> tuple[list[str], list[dict], dict, list[dict], HeldView]:
     view = HeldView()
-    batch = anchored_format_2(view, [prepared(), prepared("accessible-web-design")])
+    batch = anchored_format_2(view, [prepared(), prepared("accessible-web-design")]) * copies
     single = anchored_format_2(view, [prepared("workplace-first-aid")])[0]
     order: list[str] = []
     answers: dict[str, object] = {}
@@ -87,6 +87,18 @@ def test_a_single_request_is_answered_while_a_batch_is_verified():
     assert single_answer["status"] == "valid"
     assert batch_answer == [verify(d, view).as_dict() for d in batch]
     assert [v["status"] for v in batch_answer] == ["valid", "valid"]
+
+
+def test_a_bulk_batch_runs_on_the_loop_so_the_worker_stops_accepting():
+    """Over the lane's byte limit a batch takes the worker whole, as before the lane (see the
+    module: other workers then get the new connections)."""
+    from registry.service._batch_lane import MAX_BYTES
+
+    copies = 1 + MAX_BYTES // len(json.dumps(anchored_format_2(HeldView(), [prepared(), prepared()])))
+    order, batch_answer, single_answer, batch, _ = _run(lane=True, copies=copies)
+    assert len(json.dumps(batch)) > MAX_BYTES
+    assert order[0] == "batch released"
+    assert {v["status"] for v in batch_answer} == {"valid"} and single_answer["status"] == "valid"
 
 
 def test_without_the_lane_the_single_waits_for_the_batch():

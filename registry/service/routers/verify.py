@@ -60,7 +60,7 @@ async def verify_batch(request: Request, view: View, settings: Config, metrics: 
     started = time.perf_counter()
     text = await read_bytes(request, settings.max_batch_body_bytes)
     lane = request.app.state.batch_lane  # beside the loop, so single requests need not wait (_batch_lane)
-    if lane is None:
+    if lane is None or not lane.takes(len(text)):
         return _answer_batch(text, view, settings, metrics, started)
     return await lane.run(_answer_batch, text, view, settings, metrics, started)
 
