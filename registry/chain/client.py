@@ -209,12 +209,31 @@ def build_transaction(w3: Web3, fn: Any, sender: str, action: str, *, nonce: int
     return fn.build_transaction(params)
 
 
+# What a node says when the nonce read for a transaction was taken by another one of the same key
+# meanwhile (the nightly job and a `credreg revoke` of the same issuer key, say).
+_NONCE_TAKEN = ("nonce too low", "nonce is too low", "replacement transaction underpriced")
+NONCE_ATTEMPTS = 3
+
+
 def send(w3: Web3, fn: Any, signer: LocalAccount, action: str, *, max_fee_gwei: float | None = None,
          timeout: float = 120.0) -> Any:
-    """Simulate, sign, send and wait for one transaction; ChainError if it reverts."""
-    tx = build_transaction(w3, fn, signer.address, action, fee=fees(w3, max_fee_gwei))
-    signed = signer.sign_transaction(tx)
-    tx_hash = guarded(lambda: w3.eth.send_raw_transaction(signed.raw_transaction), f"sending {action}")
+    """Simulate, sign, send and wait for one transaction; ChainError if it reverts. When another
+    sender of the same key takes the nonce between our reading and our sending, the nonce is
+    read again and the transaction signed anew (at most NONCE_ATTEMPTS times)."""
+    for attempt in range(1, NONCE_ATTEMPTS + 1):
+        tx = build_transaction(w3, fn, signer.address, action, fee=fees(w3, max_fee_gwei))
+        signed = signer.sign_transaction(tx)
+        try:
+            tx_hash = guarded(lambda raw=signed.raw_transaction: w3.eth.send_raw_transaction(raw), f"sending {action}")
+            break
+        except Web3Exception as exc:
+            text = str(exc).lower()
+            if not any(s in text for s in _NONCE_TAKEN):
+                raise ChainError(f"sending {action}: {exc}") from None
+            if attempt == NONCE_ATTEMPTS:
+                raise ChainError(f"sending {action}: nonce {tx['nonce']} was taken by another transaction of "
+                                 f"{signer.address} {NONCE_ATTEMPTS} times in a row; is another process sending "
+                                 "from this key? Try again when it is done") from None
     try:
         receipt = guarded(lambda: w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout),
                           f"waiting for {action}")
