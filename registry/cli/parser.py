@@ -206,6 +206,8 @@ def _anchor_cmd(sub) -> None:
                    help="seconds before a stuck transaction is replaced with a higher fee (default 60)")
     p.add_argument("--timeout", type=_positive_float, default=900.0,
                    help="seconds to wait for mining before leaving the batch to the next run (default 900)")
+    p.add_argument("--no-award", action="store_true",
+                   help="skip the first step: awarding the completion credentials of the issuer's pathways")
     _publish_flags(p, "at the end, refresh")
 
 
@@ -228,9 +230,9 @@ def _publish_flags(p: argparse.ArgumentParser, verb: str) -> None:
     _list_signing_key(p)
 
 
-def _list_signing_key(p: argparse.ArgumentParser) -> None:
+def _list_signing_key(p: argparse.ArgumentParser, what: str = "signs the status lists") -> None:
     p.add_argument("--signing-key", metavar="FILE",
-                   help="the Ed25519 keystore that signs the status lists (default: found by the issuer's DID)")
+                   help=f"the Ed25519 keystore that {what} (default: found by the issuer's DID)")
 
 
 @command
@@ -289,6 +291,7 @@ def _pathway_cmd(sub) -> None:
     psub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     pub = _add(psub, "publish", cmd_pathway_publish, "validate, sign and queue a pathway for the next anchor")
     pub.add_argument("file", type=Path, metavar="FILE")
+    _list_signing_key(pub, "signs the pathway (eddsa-jcs-2022)")
     chk = _add(psub, "check", cmd_pathway_check, "check a learner's credentials against a pathway")
     chk.add_argument("pathway", type=Path, metavar="PATHWAY")
     chk.add_argument("files", type=Path, nargs="+", metavar="FILE")
