@@ -12,7 +12,7 @@ import json
 import multiprocessing
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 
@@ -24,7 +24,7 @@ from registry.credentials.proofs import DATA_INTEGRITY_PROOF, FORMAT_1_TYPE, MER
 from registry.errors import ChainError, CredregError
 from registry.identity.did import blockchain_account_id
 from registry.merkle.tree import MerkleTree, build_tree
-from registry.store import Batch, Store
+from registry.store import Batch, Store, StoredDocument
 
 _UUID_ID = re.compile(r"urn:uuid:[0-9a-fA-F-]{1,36}")
 
@@ -108,16 +108,20 @@ def batch_tree(store: Store, batch: Batch) -> MerkleTree:
     return tree
 
 
-def anchored_documents(store: Store, batch: Batch) -> Iterator[tuple[str, str]]:
-    """(credential id, the text of its file) of every credential of a written batch, as the job
-    wrote them: for readers of what an issuer issued (pathway awards) that must not depend on
-    where the files went."""
-    tree = batch_tree(store, batch)
-    head, chained = proof_parts(batch)
-    spec = WriteSpec("", batch.id, "", head, chained)
-    rows = store.batch_documents(batch.id, 0, batch.credential_count)
-    for (_, cid, target, doc, signature_id), path in zip(rows, tree.proofs_json(0, batch.credential_count)):
-        yield cid, document_text(spec, cid, target, doc, signature_id, path)
+def anchored_texts(store: Store, rows: Iterable[StoredDocument]) -> Iterator[tuple[str, str]]:
+    """(credential id, its file's text) of chosen credentials of written batches, each as the job
+    wrote it, for readers (pathway awards) that must not depend on where the files went. Each
+    batch's tree is rebuilt once; a leaf's path is the tree's, rendered as the job renders it."""
+    trees: dict[int, tuple[MerkleTree, WriteSpec]] = {}
+    for row in rows:
+        if row.batch_id not in trees:
+            batch = store.batch(row.batch_id)
+            head, chained = proof_parts(batch)
+            trees[row.batch_id] = (batch_tree(store, batch), WriteSpec("", batch.id, "", head, chained))
+        tree, spec = trees[row.batch_id]
+        path = next(tree.proofs_json(row.leaf_index, row.leaf_index + 1))
+        yield row.credential_id, document_text(spec, row.credential_id, row.target_hash, row.document,
+                                               row.signature_id, path)
 
 
 def write_range(spec: WriteSpec, tree: MerkleTree, start: int, stop: int,

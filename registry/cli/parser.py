@@ -301,6 +301,11 @@ def _pathway_cmd(sub) -> None:
     awd = _add(psub, "award", cmd_pathway_award, "queue the completion credential for every learner who completed it")
     awd.add_argument("pathway", type=Path, metavar="PATHWAY")
     awd.add_argument("--dry-run", action="store_true", help="list who would receive it; queue nothing")
+    awd.add_argument("--with", dest="with_files", type=Path, nargs="+", metavar="FILE",
+                     help="credentials presented besides the store's (another issuer's, say), checked like a stack")
+    awd.add_argument("--email", metavar="ADDRESS",
+                     help="award the learner of this email (hashed identities cannot be grouped from the store)")
+    _list_signing_key(awd, "signs the completion credentials")
 
 
 @command

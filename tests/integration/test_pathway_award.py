@@ -118,3 +118,115 @@ def test_publish_refuses_a_bad_pathway_naming_the_field(env, home, tmp_path, aca
 def test_publish_refuses_a_pathway_naming_another_issuer(env, home, tmp_path):
     code, _, err = credreg(env, "pathway", "publish", str(PATHWAY))
     assert code == 2 and "did:web:learn.example.org" in err and "issuer" in err, err
+
+
+# ---------------------------------------------------------------------------- awards
+
+NOOR = [EXAMPLES / "pathways" / "learner", EXAMPLES / "credentials" / "workplace-first-aid.json"]
+
+
+def _noor_and_pathway(env, home, tmp_path, academy) -> tuple[Path, dict[str, dict]]:
+    """The pathway published and Noor's three credentials issued, all anchored (no award yet);
+    returns the pathway's written file and Noor's written credentials by achievement."""
+    _ok(env, "pathway", "publish", str(_pathway_file(tmp_path, academy.did)))
+    _ok(env, "issue", *map(str, NOOR))
+    _ok(env, "anchor", "--no-award")
+    [(path, _)] = _written(home, "pathway")
+    noor = {}
+    for file in issued_files(home / "issued"):
+        doc = json.loads(file.read_text())
+        if doc.get("credentialSubject", {}).get("id") == LEARNER:
+            noor[doc["credentialSubject"]["achievement"]["id"].rsplit("/", 1)[1]] = (file, doc)
+    assert sorted(noor) == ["data-analysis-python-level-1", "emergency-first-aid-at-work", "intro-to-sql"]
+    return path, noor
+
+
+def _completions(home: Path) -> dict[str, str]:
+    """learner -> completion credential id, from the store's award table."""
+    from registry.store import Store
+    store = Store.open(home)
+    try:
+        return store.pathway_awards("did:web:northwind.example",
+                                    "https://learn.example.org/pathways/junior-data-analyst/v1")
+    finally:
+        store.engine.dispose()
+
+
+def test_award_queues_one_completion_credential_whose_evidence_names_the_components(env, home, tmp_path, academy):
+    pathway, noor = _noor_and_pathway(env, home, tmp_path, academy)
+    dry = _ok(env, "pathway", "award", str(pathway), "--dry-run")
+    assert [a["learner"] for a in dry["wouldAward"]] == [LEARNER] and dry["awarded"] == []
+    assert StoreView(home).counts().get("queued", 0) == 0 and _completions(home) == {}
+    done = _ok(env, "pathway", "award", str(pathway))
+    [awarded] = done["awarded"]
+    assert awarded["learner"] == LEARNER and sorted(awarded["components"]) == sorted(d["id"] for _, d in noor.values())
+    assert StoreView(home).counts()["queued"] == 1 and _completions(home) == {LEARNER: awarded["credential"]}
+    again = _ok(env, "pathway", "award", str(pathway))
+    assert again["awarded"] == [] and again["alreadyAwarded"] == [{"learner": LEARNER, "credential": awarded["credential"]}]
+    _ok(env, "anchor", "--no-award")
+    [(file, completion)] = _written(home, "completion")
+    assert completion["id"] == awarded["credential"] and completion["type"][-1] == "OpenBadgeCredential"
+    assert completion["credentialSubject"]["id"] == LEARNER
+    assert completion["credentialSubject"]["achievement"]["id"] == (
+        "https://learn.example.org/achievements/junior-data-analyst-certificate")
+    assert "credentialStatus" in completion and completion["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    evidence = {e["id"]: e for e in completion["evidence"]}
+    pathway_doc = json.loads(pathway.read_text())
+    assert evidence[pathway_doc["id"]]["description"] == (
+        f"targetHash {proofs.format_2_target_hash(pathway_doc).hex()}")
+    for _, doc in noor.values():
+        assert evidence[doc["id"]]["type"] == ["Evidence"]
+        assert evidence[doc["id"]]["description"].startswith(f"targetHash {proofs.format_2_target_hash(doc).hex()}")
+    assert len(evidence) == 4
+    assert _ok(env, "verify", str(file))["status"] == "valid"
+    assert _ok(env, "pathway", "award", str(pathway))["awarded"] == []
+
+
+def test_a_learner_with_a_revoked_component_is_not_awarded(env, home, tmp_path, academy):
+    pathway, noor = _noor_and_pathway(env, home, tmp_path, academy)
+    _ok(env, "revoke", str(noor["intro-to-sql"][0]))
+    done = _ok(env, "pathway", "award", str(pathway))
+    assert done["awarded"] == [] and [i["learner"] for i in done["incomplete"]] == [LEARNER]
+    assert done["incomplete"][0]["missing"] == ["Introduction to SQL for Reporting"]
+    assert _completions(home) == {} and StoreView(home).counts().get("queued", 0) == 0
+
+
+def test_a_withdrawn_pathway_awards_nothing(env, home, tmp_path, academy):
+    pathway, _ = _noor_and_pathway(env, home, tmp_path, academy)
+    _ok(env, "revoke", str(pathway))
+    code, _, err = credreg(env, "pathway", "award", str(pathway))
+    assert code == 1 and "withdrawn" in err
+    report = _ok(env, "anchor")  # the nightly step skips it too
+    assert report["awards"] == [] and _completions(home) == {}
+
+
+def test_the_nightly_anchor_awards_first_and_anchors_the_completion_in_the_same_run(env, home, tmp_path, academy):
+    _noor_and_pathway(env, home, tmp_path, academy)
+    report = _ok(env, "anchor")
+    [step] = report["awards"]
+    [awarded] = step["awarded"]
+    assert awarded["learner"] == LEARNER
+    assert [b["leaf_count"] for b in report["batches"]] == [1]
+    [(_, completion)] = _written(home, "completion")
+    assert completion["id"] == awarded["credential"]
+    again = _ok(env, "anchor")
+    assert again["awards"][0]["awarded"] == [] and again["batches"] == []
+    assert len(_completions(home)) == 1
+
+
+def test_an_award_killed_between_signing_and_queueing_and_rerun_awards_exactly_once(env, home, tmp_path, academy):
+    pathway, _ = _noor_and_pathway(env, home, tmp_path, academy)
+    killed = credreg_process(env, "pathway", "award", str(pathway), kill_at="award-signed")
+    assert killed.returncode == -9, killed.stderr
+    assert _completions(home) == {} and StoreView(home).counts().get("queued", 0) == 0
+    killed = credreg_process(env, "pathway", "award", str(pathway), kill_at="award-queued")
+    assert killed.returncode == -9, killed.stderr
+    [credential] = _completions(home).values()
+    assert StoreView(home).counts()["queued"] == 1
+    rerun = credreg_process(env, "pathway", "award", str(pathway), "--json")
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["awarded"] == []
+    report = _ok(env, "anchor")
+    assert report["awards"][0]["awarded"] == [] and [b["leaf_count"] for b in report["batches"]] == [1]
+    [(_, completion)] = _written(home, "completion")
+    assert completion["id"] == credential
