@@ -230,3 +230,50 @@ def test_an_award_killed_between_signing_and_queueing_and_rerun_awards_exactly_o
     assert report["awards"][0]["awarded"] == [] and [b["leaf_count"] for b in report["batches"]] == [1]
     [(_, completion)] = _written(home, "completion")
     assert completion["id"] == credential
+
+
+def test_a_learner_known_by_email_is_awarded_with_email_and_credentials_presented_with(
+        anvil, env, home, tmp_path, academy, registry):
+    """Roster credentials carry a salted hash of the email, so the store cannot group them: the
+    issuer names the learner with --email. The elective, issued from another home of the same
+    issuer (the store here has never seen it), is presented with --with."""
+    _ok(env, "pathway", "publish", str(_pathway_file(tmp_path, academy.did)))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("name,email,id,validFrom,validUntil\nAda Example,ada.example@example.org,,"
+                      "2025-06-27T09:00:00Z,\n")
+    sql = tmp_path / "sql-achievement.json"
+    sql.write_text(json.dumps(json.loads((EXAMPLES / "credentials" / "intro-to-sql.json").read_text())
+                              ["credentialSubject"]["achievement"]))
+    for achievement in (sql, EXAMPLES / "achievement.json"):
+        _ok(env, "issue", "--roster", str(roster), "--achievement", str(achievement))
+    _ok(env, "anchor", "--no-award")
+    [(pathway, _)] = _written(home, "pathway")
+    assert _ok(env, "pathway", "award", str(pathway))["awarded"] == []  # nobody to group by id
+
+    other_home = tmp_path / "other-home"
+    other = cli_env(anvil.url, other_home, academy.account, registry, signing_did=academy.did)
+    web = tmp_path / "web-achievement.json"
+    web.write_text(json.dumps(json.loads((EXAMPLES / "credentials" / "accessible-web-design.json").read_text())
+                              ["credentialSubject"]["achievement"]))
+    _ok(other, "issue", "--roster", str(roster), "--achievement", str(web))
+    _ok(other, "anchor", "--no-award")
+    [elective] = issued_files(other_home / "issued")
+
+    code, _, err = credreg(env, "pathway", "award", str(pathway), "--email", "not-an-address")
+    assert code == 2 and "--email" in err
+    partial = _ok(env, "pathway", "award", str(pathway), "--email", "Ada.Example@example.org")
+    assert partial["awarded"] == [] and partial["incomplete"][0]["missing"] == [
+        "1 more of: Accessible Web Design, Emergency First Aid at Work"]
+    done = _ok(env, "pathway", "award", str(pathway), "--email", "ada.example@example.org", "--with", str(elective))
+    [awarded] = done["awarded"]
+    assert len(awarded["components"]) == 3 and "ada.example" in awarded["learner"]
+    again = _ok(env, "pathway", "award", str(pathway), "--email", "ada.example@example.org", "--with", str(elective))
+    assert again["awarded"] == [] and len(again["alreadyAwarded"]) == 1
+    [learner] = _completions(home)
+    assert learner.startswith("email-sha256:") and "ada" not in learner
+    _ok(env, "anchor", "--no-award")
+    [(_, completion)] = _written(home, "completion")
+    subject = completion["credentialSubject"]
+    assert "id" not in subject and subject["identifier"][0]["identityType"] == "emailAddress"
+    from registry.pathways import Subject
+    assert Subject(email="ada.example@example.org").matches(completion)
