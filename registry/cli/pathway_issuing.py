@@ -104,7 +104,9 @@ def award(ctx: Context, registry, issuer, pathway_doc: dict, source: str, presen
         raise NotAuthorized(f"{source}: a pathway of {pathway.issuer}; the signer is of issuer {issuer.name} "
                             f"({issuer.did}), which awards its own pathways only")
     store = ctx.store()
-    rows = store.written_documents(issuer.did, awarding.needles(pathway))
+    # Parsed as stored first: only the credentials that may count are rebuilt as anchored.
+    rows = [row for row in store.written_documents(issuer.did, awarding.needles(pathway))
+            if awarding.may_count(pathway, json.loads(row.document), email is not None)]
     stored = [json.loads(text) for _, text in anchored_texts(store, rows)]
     already = store.pathway_awards(issuer.did, pathway.id)
     complete, incomplete, done = [], [], []

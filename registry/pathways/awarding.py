@@ -43,6 +43,15 @@ def needles(pathway: Pathway) -> list[str]:
     return [f'"id":{rfc8785.dumps(leaf.achievement).decode()}' for leaf in pathway.leaves()]
 
 
+def may_count(pathway: Pathway, doc: Mapping[str, Any], by_email: bool) -> bool:
+    """Whether a stored credential is worth rebuilding as anchored: one of the pathway's
+    achievements, and a learner it can be grouped by (an id; any, when an email is named)."""
+    subject = doc.get("credentialSubject")
+    if achievement_of(doc) not in {leaf.achievement for leaf in pathway.leaves()}:
+        return False
+    return by_email or (isinstance(subject, Mapping) and isinstance(subject.get("id"), str))
+
+
 def achievement_of(doc: Mapping[str, Any]) -> str | None:
     subject = doc.get("credentialSubject")
     achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
