@@ -195,7 +195,9 @@ def _anchor_cmd(sub) -> None:
     p = _add(sub, "anchor", cmd_anchor, "anchor every queued credential; write each with its proof",
              "The nightly job: batch the queue into Merkle trees, anchor each root, wait for confirmations,\n"
              "and write every credential with its proof into --out. Crash-safe: run it again after any\n"
-             "failure and it finishes the work without anchoring anything twice.\n\n"
+             "failure and it finishes the work without anchoring anything twice. First, unless --no-award,\n"
+             "it awards the completion credential of each of the issuer's anchored pathways to every\n"
+             "learner who completed it (as `credreg pathway award`), so those go into the same batch.\n\n"
              "example (cron):\n  credreg anchor --confirmations 3 --max-fee-gwei 30 --out /srv/credentials/out")
     p.add_argument("--confirmations", type=_positive_int, default=1, help="blocks deep before files are written (default 1)")
     p.add_argument("--max-fee-gwei", type=_positive_float, help="cap on the fee per gas, replacements included")

@@ -120,7 +120,9 @@ def award(ctx: Context, registry, issuer, pathway_doc: dict, source: str, presen
         else:
             incomplete.append({"learner": learner.label, "status": result.status, "missing": list(result.missing)})
     data = {"pathway": {"id": pathway.id, "name": pathway.name, "version": pathway.version, "source": source},
-            "dryRun": dry_run, "alreadyAwarded": done, "incomplete": incomplete, "awarded": [], "wouldAward": []}
+            "dryRun": dry_run, "alreadyAwarded": done, "incomplete": incomplete, "awarded": [], "wouldAward": [],
+            # --with credentials that name no learner by id: only --email can place them
+            "unplaced": 0 if email is not None else sum(1 for d in presented if not awarding.subject_id(d))}
     if dry_run or not complete:
         data["wouldAward"] = [{"learner": learner.label, "components": [u.id for u in r.credentials if u.counted]}
                               for learner, r in complete] if dry_run else []
@@ -183,4 +185,6 @@ def award_text(data: dict) -> str:
     else:
         head = f"{name}: {len(data['awarded'])} completion credential(s) queued for the next anchor"
     tail = f"; {len(data['alreadyAwarded'])} already awarded, {len(data['incomplete'])} not complete"
+    if data.get("unplaced"):
+        tail += f"; {data['unplaced']} --with credential(s) name no credentialSubject.id (give --email)"
     return "\n".join([head + tail, *lines])

@@ -43,13 +43,18 @@ def needles(pathway: Pathway) -> list[str]:
     return [f'"id":{rfc8785.dumps(leaf.achievement).decode()}' for leaf in pathway.leaves()]
 
 
+def subject_id(doc: Mapping[str, Any]) -> str | None:
+    subject = doc.get("credentialSubject")
+    sid = subject.get("id") if isinstance(subject, Mapping) else None
+    return sid if isinstance(sid, str) else None
+
+
 def may_count(pathway: Pathway, doc: Mapping[str, Any], by_email: bool) -> bool:
     """Whether a stored credential is worth rebuilding as anchored: one of the pathway's
     achievements, and a learner it can be grouped by (an id; any, when an email is named)."""
-    subject = doc.get("credentialSubject")
     if achievement_of(doc) not in {leaf.achievement for leaf in pathway.leaves()}:
         return False
-    return by_email or (isinstance(subject, Mapping) and isinstance(subject.get("id"), str))
+    return by_email or subject_id(doc) is not None
 
 
 def achievement_of(doc: Mapping[str, Any]) -> str | None:
@@ -75,9 +80,8 @@ def learners(pathway: Pathway, stored: Iterable[dict[str, Any]], presented: Sequ
         return [Learner(email_key(pathway.issuer, pathway.id, email), subject, f"the learner of {email}", stack)]
     groups: dict[str, list[dict[str, Any]]] = {}
     for doc in [*relevant, *presented]:
-        subject = doc.get("credentialSubject")
-        sid = subject.get("id") if isinstance(subject, Mapping) else None
-        if isinstance(sid, str):
+        sid = subject_id(doc)
+        if sid is not None:
             groups.setdefault(sid, []).append(doc)
     return [Learner(sid, Subject(id=sid), sid, tuple(docs)) for sid, docs in groups.items()]
 

@@ -120,6 +120,14 @@ def test_publish_refuses_a_pathway_naming_another_issuer(env, home, tmp_path):
     assert code == 2 and "did:web:learn.example.org" in err and "issuer" in err, err
 
 
+def test_a_pathway_id_is_published_once(env, home, tmp_path, academy):
+    path = _pathway_file(tmp_path, academy.did)
+    _ok(env, "pathway", "publish", str(path))
+    code, _, err = credreg(env, "pathway", "publish", str(path))
+    assert code == 2 and "already in the store" in err, err
+    assert StoreView(home).counts() == {"queued": 1}
+
+
 # ---------------------------------------------------------------------------- awards
 
 NOOR = [EXAMPLES / "pathways" / "learner", EXAMPLES / "credentials" / "workplace-first-aid.json"]
@@ -259,6 +267,8 @@ def test_a_learner_known_by_email_is_awarded_with_email_and_credentials_presente
     _ok(other, "anchor", "--no-award")
     [elective] = issued_files(other_home / "issued")
 
+    unplaced = _ok(env, "pathway", "award", str(pathway), "--with", str(elective))
+    assert unplaced["awarded"] == [] and unplaced["unplaced"] == 1
     code, _, err = credreg(env, "pathway", "award", str(pathway), "--email", "not-an-address")
     assert code == 2 and "--email" in err
     partial = _ok(env, "pathway", "award", str(pathway), "--email", "Ada.Example@example.org")
