@@ -13,7 +13,6 @@ with exactly one valid proof.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -21,17 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import rfc8785
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from registry.anchoring._crashpoints import checkpoint
-from registry.anchoring.writer import ChainedProof, WriteSpec, write_parallel
+from registry.anchoring.writer import WriteSpec, batch_tree, proof_parts, write_parallel
 from registry.chain.client import (Fees, IssuerRecord, RegistryClient, build_transaction, fees as current_fees,
                                    guarded)
 from registry.errors import BadInput, ChainError
-from registry.identity.did import blockchain_account_id
 from registry.merkle.tree import MerkleTree, build_tree
 from registry.store import Batch, Store
 
@@ -392,21 +389,12 @@ class AnchorJob:
         started = time.perf_counter()
         tree = self._tree[1] if self._tree and self._tree[0] == batch.id else None
         if tree is None:  # resumed: rebuild the same tree from the stored leaves (and salt)
-            leaves = [bytes.fromhex(h) for h in self.store.leaf_hashes(batch.id)]
-            tree = build_tree(leaves + ([bytes.fromhex(batch.salt)] if batch.salt else []))
+            tree = batch_tree(self.store, batch)
         if tree.root_hex != batch.root:
             raise ChainError(f"batch {batch.root}: the stored leaves give root {tree.root_hex}; store damaged?")
         out = Path(batch.out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        anchor = {"chainId": batch.chain_id, "registry": batch.registry,
-                  "transactionHash": batch.tx_hash, "blockNumber": batch.block_number}
-        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(batch.anchored_at))
-        head = (f'{{"type":"{PROOF_TYPE}","created":"{created}","proofPurpose":"assertionMethod",'
-                f'"merkleRoot":"{batch.root}","anchor":{json.dumps(anchor, separators=(",", ":"))},')
-        # Format 2 (signed credentials): the receipt's members in RFC 8785 order, up to the path.
-        receipt_head = f'{{"anchor":{rfc8785.dumps(anchor).decode()},"merkleRoot":"{batch.root}","path":'
-        chained = ChainedProof(created, f"did:pkh:{blockchain_account_id(batch.chain_id, batch.signer)}"
-                               "#blockchainAccountId", receipt_head)
+        head, chained = proof_parts(batch)
         spec = WriteSpec(self.store.engine.url.render_as_string(hide_password=False), batch.id, str(out), head,
                          chained)
         files = batch.credential_count  # the salt leaf, if any, is last and has no file

@@ -8,18 +8,23 @@ processes that share the tree copy-on-write.
 from __future__ import annotations
 
 import base64
+import json
 import multiprocessing
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 
+import rfc8785
+
 from registry.anchoring._crashpoints import checkpoint
 from registry.anchoring.files import AtomicDirectory
-from registry.credentials.proofs import DATA_INTEGRITY_PROOF, MERKLE_CRYPTOSUITE
-from registry.errors import CredregError
-from registry.merkle.tree import MerkleTree
-from registry.store import Store
+from registry.credentials.proofs import DATA_INTEGRITY_PROOF, FORMAT_1_TYPE, MERKLE_CRYPTOSUITE
+from registry.errors import ChainError, CredregError
+from registry.identity.did import blockchain_account_id
+from registry.merkle.tree import MerkleTree, build_tree
+from registry.store import Batch, Store, StoredDocument
 
 _UUID_ID = re.compile(r"urn:uuid:[0-9a-fA-F-]{1,36}")
 
@@ -67,31 +72,75 @@ def _chained_proof(parts: ChainedProof, signature_id: str, target: str, path: st
             f'"type":"{DATA_INTEGRITY_PROOF}","verificationMethod":"{parts.verification_method}"}}')
 
 
+def document_text(spec: WriteSpec, cid: str, target: str, doc: str, signature_id: str | None, path: str) -> str:
+    """One credential's file: its stored text with the anchor proof put in (``path`` as the tree
+    renders it). A signed credential (format 2) is stored ending in its ``"proof":[<signature>]}``:
+    the anchor proof joins that list. An unsigned one (format 1) gets its single proof object."""
+    head = spec.proof_head
+    if signature_id is None:
+        return f'{doc[:-1]},"proof":{head}"targetHash":"{target}","path":{path}}}}}\n'
+    if spec.chained is None or not doc.endswith("}]}"):
+        raise CredregError(f"batch {spec.batch_id}: credential {cid} is signed but its stored text "
+                           "does not end with its signature proof; store damaged?")
+    return f'{doc[:-2]},{_chained_proof(spec.chained, signature_id, target, path)}]}}\n'
+
+
+def proof_parts(batch: Batch) -> tuple[str, ChainedProof]:
+    """What every file of a confirmed batch shares: the format-1 proof's head, the format-2 parts."""
+    anchor = {"chainId": batch.chain_id, "registry": batch.registry,
+              "transactionHash": batch.tx_hash, "blockNumber": batch.block_number}
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(batch.anchored_at))
+    head = (f'{{"type":"{FORMAT_1_TYPE}","created":"{created}","proofPurpose":"assertionMethod",'
+            f'"merkleRoot":"{batch.root}","anchor":{json.dumps(anchor, separators=(",", ":"))},')
+    # Format 2 (signed credentials): the receipt's members in RFC 8785 order, up to the path.
+    receipt_head = f'{{"anchor":{rfc8785.dumps(anchor).decode()},"merkleRoot":"{batch.root}","path":'
+    chained = ChainedProof(created, f"did:pkh:{blockchain_account_id(batch.chain_id, batch.signer)}"
+                           "#blockchainAccountId", receipt_head)
+    return head, chained
+
+
+def batch_tree(store: Store, batch: Batch) -> MerkleTree:
+    """The batch's tree rebuilt from its stored leaves (and salt), checked against its root."""
+    leaves = [bytes.fromhex(h) for h in store.leaf_hashes(batch.id)]
+    tree = build_tree(leaves + ([bytes.fromhex(batch.salt)] if batch.salt else []))
+    if tree.root_hex != batch.root:
+        raise ChainError(f"batch {batch.root}: the stored leaves give root {tree.root_hex}; store damaged?")
+    return tree
+
+
+def anchored_texts(store: Store, rows: Iterable[StoredDocument]) -> Iterator[tuple[str, str]]:
+    """(credential id, its file's text) of chosen credentials of written batches, each as the job
+    wrote it, for readers (pathway awards) that must not depend on where the files went. Each
+    batch's tree is rebuilt once; a leaf's path is the tree's, rendered as the job renders it."""
+    trees: dict[int, tuple[MerkleTree, WriteSpec]] = {}
+    for row in rows:
+        if row.batch_id not in trees:
+            batch = store.batch(row.batch_id)
+            head, chained = proof_parts(batch)
+            trees[row.batch_id] = (batch_tree(store, batch), WriteSpec("", batch.id, "", head, chained))
+        tree, spec = trees[row.batch_id]
+        path = next(tree.proofs_json(row.leaf_index, row.leaf_index + 1))
+        yield row.credential_id, document_text(spec, row.credential_id, row.target_hash, row.document,
+                                               row.signature_id, path)
+
+
 def write_range(spec: WriteSpec, tree: MerkleTree, start: int, stop: int,
                  say: Callable[[str], None] | None) -> None:
-    """Write the files of leaves [start, stop): document + proof, each file atomically.
-
-    A signed credential (format 2) is stored ending in its ``"proof":[<signature>]}``: the anchor
-    proof joins that list. An unsigned one (format 1) gets its single proof object appended."""
+    """Write the files of leaves [start, stop): document + proof (:func:`document_text`), each
+    file atomically."""
     from sqlalchemy import create_engine
 
     store = Store(create_engine(spec.store_url))
     step = max(1, (stop - start) // 10)
     # Per file, only what differs is computed: this loop runs a million times a night.
-    head, written = spec.proof_head, 0
+    written = 0
     rows = store.batch_documents(spec.batch_id, start, stop)
     with AtomicDirectory(spec.out_dir) as out:
         # The store yields leaves in order, as the tree hands out their paths.
         for n, ((leaf, cid, target, doc, signature_id), path) in enumerate(zip(rows, tree.proofs_json(start, stop))):
             if leaf != start + n:
                 break
-            if signature_id is None:
-                text = f'{doc[:-1]},"proof":{head}"targetHash":"{target}","path":{path}}}}}\n'
-            elif spec.chained is None or not doc.endswith("}]}"):
-                raise CredregError(f"batch {spec.batch_id}: credential {cid} is signed but its stored text "
-                                   "does not end with its signature proof; store damaged?")
-            else:
-                text = f'{doc[:-2]},{_chained_proof(spec.chained, signature_id, target, path)}]}}\n'
+            text = document_text(spec, cid, target, doc, signature_id, path)
             out.write(credential_file_name(cid), text.encode())
             written = n + 1
             if n == (stop - start) // 2:

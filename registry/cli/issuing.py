@@ -83,7 +83,10 @@ def _signed(ctx: Context, registry, issuer, docs: list[tuple[str, dict]]):
     from registry.status import folder
     from registry.store import NewCredential
 
-    found = issuer_key.find(ctx.home, issuer.did, Path(ctx.args.signing_key) if ctx.args.signing_key else None)
+    # Also the path of completion credentials (`pathway award`, `anchor`'s award step), whose
+    # commands have fewer of issue's flags.
+    flag = getattr(ctx.args, "signing_key", None)
+    found = issuer_key.find(ctx.home, issuer.did, Path(flag) if flag else None)
     key = keys.load(found.keystore, ctx.keystore_password(
         f"password for {found.keystore}: ",
         f"no password for the signing keystore {found.keystore}: set CREDREG_KEYSTORE_PASSWORD"))
@@ -97,7 +100,7 @@ def _signed(ctx: Context, registry, issuer, docs: list[tuple[str, dict]]):
         if "credentialStatus" in doc:
             raise BadInput(f"{source}: credentialStatus is set by credreg at issue time (a Bitstring Status "
                            "List entry of the issuer's); remove it")
-    public_url = folder.public_url_for(issuer.did, ctx.args.public_url or ctx.settings.public_url)
+    public_url = folder.public_url_for(issuer.did, getattr(ctx.args, "public_url", None) or ctx.settings.public_url)
     # Reserved in a transaction of their own before signing (the signature covers them): a run
     # that fails from here on leaves unused indices behind, never an index given twice.
     places = ctx.store().reserve_status(issuer.did, (registry.chain_id, registry.address), len(docs),
@@ -111,7 +114,7 @@ def _signed(ctx: Context, registry, issuer, docs: list[tuple[str, dict]]):
         return prepared
 
     secured = secure_all([doc for _, doc in docs], key, found.verification_method, created,
-                         workers=ctx.args.workers, say=say, prepare=prepare)
+                         workers=getattr(ctx.args, "workers", None), say=say, prepare=prepare)
     if say:
         elapsed = time.perf_counter() - started
         say(f"signed {len(secured):,} credentials in {elapsed:.1f} s ({len(secured) / elapsed:,.0f}/s); queueing")
@@ -132,13 +135,18 @@ def cmd_anchor(ctx: Context) -> int:
     registry = ctx.registry()
     signer = ctx.signer()
     issuer = issuer_of_signer(registry, signer)
+    awards, awarded_ok = [], True
+    if not args.dry_run and not args.no_award:  # first, so the completion credentials join this run's batch
+        from registry.cli.pathway_issuing import nightly_awards
+
+        awards, awarded_ok = nightly_awards(ctx, registry, issuer)
     report = AnchorJob(ctx.store(), registry, signer, issuer, options).run()
     published, code = (None, ExitCode.OK) if args.dry_run else refresh_after(ctx, registry, issuer, "anchor")
-    ctx.emit({"dryRun": report.dry_run, "queued": report.queued,
+    ctx.emit({"dryRun": report.dry_run, "queued": report.queued, "awards": awards,
               "plannedBatches": list(report.planned_batches), "estimatedGasPerBatch": report.estimated_gas_per_batch,
               "resumable": list(report.resumable),
               "batches": [b.__dict__ for b in report.batches], "published": published}, output.anchor_report(report))
-    return ExitCode.OK if report.ok and code == ExitCode.OK else ExitCode.FAILURE
+    return ExitCode.OK if report.ok and code == ExitCode.OK and awarded_ok else ExitCode.FAILURE
 
 
 def _revocation_target(ctx: Context, registry, store, target: str) -> tuple[str, int]:

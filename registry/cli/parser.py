@@ -195,7 +195,9 @@ def _anchor_cmd(sub) -> None:
     p = _add(sub, "anchor", cmd_anchor, "anchor every queued credential; write each with its proof",
              "The nightly job: batch the queue into Merkle trees, anchor each root, wait for confirmations,\n"
              "and write every credential with its proof into --out. Crash-safe: run it again after any\n"
-             "failure and it finishes the work without anchoring anything twice.\n\n"
+             "failure and it finishes the work without anchoring anything twice. First, unless --no-award,\n"
+             "it awards the completion credential of each of the issuer's anchored pathways to every\n"
+             "learner who completed it (as `credreg pathway award`), so those go into the same batch.\n\n"
              "example (cron):\n  credreg anchor --confirmations 3 --max-fee-gwei 30 --out /srv/credentials/out")
     p.add_argument("--confirmations", type=_positive_int, default=1, help="blocks deep before files are written (default 1)")
     p.add_argument("--max-fee-gwei", type=_positive_float, help="cap on the fee per gas, replacements included")
@@ -206,6 +208,8 @@ def _anchor_cmd(sub) -> None:
                    help="seconds before a stuck transaction is replaced with a higher fee (default 60)")
     p.add_argument("--timeout", type=_positive_float, default=900.0,
                    help="seconds to wait for mining before leaving the batch to the next run (default 900)")
+    p.add_argument("--no-award", action="store_true",
+                   help="skip the first step: awarding the completion credentials of the issuer's pathways")
     _publish_flags(p, "at the end, refresh")
 
 
@@ -228,9 +232,9 @@ def _publish_flags(p: argparse.ArgumentParser, verb: str) -> None:
     _list_signing_key(p)
 
 
-def _list_signing_key(p: argparse.ArgumentParser) -> None:
+def _list_signing_key(p: argparse.ArgumentParser, what: str = "signs the status lists") -> None:
     p.add_argument("--signing-key", metavar="FILE",
-                   help="the Ed25519 keystore that signs the status lists (default: found by the issuer's DID)")
+                   help=f"the Ed25519 keystore that {what} (default: found by the issuer's DID)")
 
 
 @command
@@ -289,6 +293,7 @@ def _pathway_cmd(sub) -> None:
     psub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     pub = _add(psub, "publish", cmd_pathway_publish, "validate, sign and queue a pathway for the next anchor")
     pub.add_argument("file", type=Path, metavar="FILE")
+    _list_signing_key(pub, "signs the pathway (eddsa-jcs-2022)")
     chk = _add(psub, "check", cmd_pathway_check, "check a learner's credentials against a pathway")
     chk.add_argument("pathway", type=Path, metavar="PATHWAY")
     chk.add_argument("files", type=Path, nargs="+", metavar="FILE")
@@ -298,6 +303,11 @@ def _pathway_cmd(sub) -> None:
     awd = _add(psub, "award", cmd_pathway_award, "queue the completion credential for every learner who completed it")
     awd.add_argument("pathway", type=Path, metavar="PATHWAY")
     awd.add_argument("--dry-run", action="store_true", help="list who would receive it; queue nothing")
+    awd.add_argument("--with", dest="with_files", type=Path, nargs="+", metavar="FILE",
+                     help="credentials presented besides the store's (another issuer's, say), checked like a stack")
+    awd.add_argument("--email", metavar="ADDRESS",
+                     help="award the learner of this email (hashed identities cannot be grouped from the store)")
+    _list_signing_key(awd, "signs the completion credentials")
 
 
 @command

@@ -1,4 +1,4 @@
-"""`credreg verify`: one credential file checked against the chain directly, the verdict as the exit code."""
+"""`credreg verify`: one credential (or pathway) file checked against the chain directly, the verdict as the exit code."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ def cmd_verify(ctx: Context) -> int:
     from registry import credentials
     from registry.chain.view import DirectChainView
     from registry.credentials.proofs import claimed_anchor
+    from registry.pathways import checking, is_pathway
     from registry.verification import verify
 
     doc = credentials.load_file(ctx.args.file)  # unreadable or not JSON: exit 2
@@ -21,6 +22,8 @@ def cmd_verify(ctx: Context) -> int:
     anchor = claimed_anchor(doc) or {}
     claimed = anchor.get("transactionHash") if isinstance(anchor.get("transactionHash"), str) else None
     view = DirectChainView(ctx.registry(), claimed_tx=claimed)
-    verdict = verify(doc, view, confirmations=ctx.args.confirmations)
+    # A pathway carries the same proof chain; only its format check differs.
+    document = checking.PATHWAY if is_pathway(doc) else None
+    verdict = verify(doc, view, confirmations=ctx.args.confirmations, document=document)
     ctx.emit(verdict.as_dict(), output.render_verdict(verdict))
     return _EXIT.get(verdict.status, ExitCode.FAILURE)

@@ -1,5 +1,7 @@
 """The demo behind `make run`: accredit a demo issuer, issue, sign and anchor the example
-credentials, revoke one (its status list shows it: a standard verifier is asked), and say what to try. Idempotent: what is already done is left as it is.
+credentials, revoke one (its status list shows it: a standard verifier is asked), publish the
+example pathway and award its completion credential to the example learner who completes it,
+and say what to try. Idempotent: what is already done is left as it is.
 
 Keys are the encrypted demo keystores the Makefile writes (anvil's development accounts) and the
 issuer's Ed25519 signing key, made here once by `credreg issuer keygen`: its did:key is the demo
@@ -21,6 +23,8 @@ from registry.service.settings import Settings
 DEMO_NAME = "Example Academy"
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
+PATHWAY = EXAMPLES / "pathways" / "junior-data-analyst.json"
+LEARNER = "did:example:learner-noor-4b2e"  # examples/pathways/learner: she completes the pathway
 
 
 def _run(*argv: str) -> dict:
@@ -57,13 +61,20 @@ def main(argv: list[str] | None = None) -> int:
         # A home from before status lists: its credentials have no status entry; issue a fresh set.
         _run("issue", *roster, "--keystore", issuer)
         print("issued the example roster again, with status-list entries")
+    _publish_pathway(home, issuer)
     report = _run("anchor", "--keystore", issuer)
-    for batch in report["batches"]:
-        print(f"anchored batch {batch['root'][:16]}… ({batch['leaf_count']} credentials) in block {batch['block_number']}")
-    issued = _with_status(home)
+    _say_anchored(report)
+    pathway = _written_pathway(home)
+    awarded = _run("pathway", "award", str(pathway), "--keystore", issuer)["awarded"]
+    if awarded:
+        for award in awarded:
+            print(f"awarded the pathway's completion credential to {award['learner']}")
+        _say_anchored(_run("anchor", "--keystore", issuer))
+    issued = [p for p in _with_status(home) if not _of_the_pathway(p)]
     if len(issued) < 2:
         raise SystemExit(f"demo: no credential files with a status entry in {home / 'issued'}")
     revoked, valid = issued[0], issued[1]
+    noor = [p for p in sorted((home / "issued").glob("*.json")) if _of_the_pathway(p)]
     # A second run finds it already revoked; either way its end refreshes the public folder.
     _run("revoke", str(revoked), "--reason", "1", "--keystore", issuer)
     url = f"http://127.0.0.1:{args.port}/"
@@ -86,8 +97,61 @@ credreg is ready. The verifier starts now on {url}
     node tests/interop/verify-dcc.mjs {valid} --serve {url}={url}
     node tests/interop/verify-dbvc.mjs {revoked} --serve {url}={url}
   (DCC verifier-core: Learner Credential Wallet, VerifierPlus; Digital Bazaar's @digitalbazaar/vc)
+
+  A pathway, published and anchored (signed eddsa-jcs-2022): {pathway}
+    .venv/bin/credreg verify {pathway}
+  Noor's stack against it, and the completion credential she was awarded (its evidence names them):
+    .venv/bin/credreg pathway check {pathway} {' '.join(str(p) for p in noor if p.name != _completion_name(noor))} --subject {LEARNER}
+    .venv/bin/credreg verify {home / 'issued' / _completion_name(noor)}
+  On the page: drop the pathway and her credentials together.
 """)
     return 0
+
+
+def _publish_pathway(home: Path, issuer: str) -> None:
+    """Publish the example pathway and issue the learner's credentials, once. The example names
+    its own issuer; the demo's copy names none, so publishing sets the demo issuer's."""
+    from registry.store import Store
+
+    pathway = json.loads(PATHWAY.read_text())
+    store = Store.open(home, Settings().store_url)
+    try:
+        done = store.find_credential(pathway["id"]) is not None
+    finally:
+        store.engine.dispose()
+    if done:
+        return
+    copy = home / "pathways" / PATHWAY.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(json.dumps({k: v for k, v in pathway.items() if k != "issuer"}, indent=2, ensure_ascii=False))
+    _run("pathway", "publish", str(copy), "--keystore", issuer)
+    _run("issue", str(EXAMPLES / "pathways" / "learner"), "--keystore", issuer)
+    print(f"published the pathway {pathway['name']!r} and issued {LEARNER}'s credentials towards it")
+
+
+def _say_anchored(report: dict) -> None:
+    for batch in report["batches"]:
+        print(f"anchored batch {batch['root'][:16]}… ({batch['leaf_count']} credentials) in block {batch['block_number']}")
+
+
+def _written_pathway(home: Path) -> Path:
+    for path in sorted((home / "issued").glob("*.json")):
+        if json.loads(path.read_text()).get("type") == "CredregPathway":
+            return path
+    raise SystemExit(f"demo: the pathway was not written to {home / 'issued'}")
+
+
+def _of_the_pathway(path: Path) -> bool:
+    """The learner's credentials and her completion credential: the demo revokes none of them."""
+    subject = json.loads(path.read_text()).get("credentialSubject") or {}
+    return subject.get("id") == LEARNER
+
+
+def _completion_name(paths: list[Path]) -> str:
+    for path in paths:
+        if "evidence" in json.loads(path.read_text()):
+            return path.name
+    return "(not anchored yet)"
 
 
 def _with_status(home: Path) -> list[Path]:

@@ -12,7 +12,8 @@ each call to its module:
 - ``batches``: building a batch and numbering its leaves, its documents by leaf range, its
   states and release, the journal, credentials by state;
 - ``revocations``: what the store records of revocations, credential -> (root, leaf);
-- ``status_lists``: each issuer's status lists, indices handed out, index -> (root, leaf).
+- ``status_lists``: each issuer's status lists, indices handed out, index -> (root, leaf);
+- ``pathway_awards``: an issuer's pathways, and the completion credentials awarded (once each).
 """
 
 from __future__ import annotations
@@ -24,17 +25,20 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from registry.store import batches as _batches
+from registry.store import pathway_awards as _pathway_awards
 from registry.store import queue as _queue
 from registry.store import revocations as _revocations
 from registry.store import status_lists as _status_lists
 from registry.store._common import now
 from registry.store.batches import Batch
+from registry.store.pathway_awards import StoredDocument, StoredPathway
 from registry.store.engine import MIGRATIONS, migrate, open_engine, store_url
 from registry.store.queue import NewCredential
 from registry.store.revocations import IssuedCredential
 from registry.store.status_lists import Reserved, StatusList
 
-__all__ = ["Batch", "IssuedCredential", "NewCredential", "Reserved", "StatusList", "Store", "now", "store_url"]
+__all__ = ["Batch", "IssuedCredential", "NewCredential", "Reserved", "StatusList", "Store", "StoredDocument", "StoredPathway", "now",
+           "store_url"]
 
 _MIGRATIONS = MIGRATIONS  # where the migration tests upgrade a store to a given revision from
 
@@ -120,3 +124,16 @@ class Store:
 
     def status_runs(self, list_id: int) -> list[tuple[int, int, str, int]]:
         return _status_lists.anchored_runs(self.engine, list_id)
+
+    # ------------------------------------------------------------------ pathways and their awards
+    def pathways(self, issuer_did: str) -> list[StoredPathway]:
+        return _pathway_awards.pathways(self.engine, issuer_did)
+
+    def written_documents(self, issuer_did: str, needles: Sequence[str], ids: Sequence[str] = ()) -> list[StoredDocument]:
+        return _pathway_awards.written_documents(self.engine, issuer_did, needles, ids)
+
+    def pathway_awards(self, issuer_did: str, pathway_id: str) -> dict[str, str]:
+        return _pathway_awards.awarded(self.engine, issuer_did, pathway_id)
+
+    def enqueue_award(self, item: NewCredential, pathway_id: str, learner: str) -> bool:
+        return _pathway_awards.enqueue_award(self.engine, item, pathway_id, learner)

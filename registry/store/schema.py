@@ -108,3 +108,17 @@ journal = Table(
     Column("detail", Text),
     Column("at", String, nullable=False),
 )
+
+# Completion credentials given for pathways (migration 0007): one per (issuer, pathway, learner),
+# inserted in the transaction that queues the credential, so nobody is awarded twice. ``learner``
+# is the credentialSubject.id, or for a learner known by email a digest (pathways.awarding).
+pathway_awards = Table(
+    "pathway_awards", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("issuer_did", String, nullable=False),
+    Column("pathway_id", String, nullable=False),
+    Column("learner", String, nullable=False),
+    Column("credential_id", String, nullable=False, unique=True),
+    Column("awarded_at", String, nullable=False),
+    UniqueConstraint("issuer_did", "pathway_id", "learner", name="uq_pathway_awards_learner"),
+)
