@@ -502,3 +502,39 @@ def test_a_stack_request_the_verifier_refuses_is_an_error_not_a_verdict(page, en
     assert page.get_attribute('.node[data-path="requirement.allOf[2].nOf[0]"]', "data-met") == "true"
     page.click("#stack-clear")
     assert page.inner_text("#stack-result") == "" and page.query_selector("#stack-list li") is None
+
+
+def test_a_stack_check_is_shared_by_a_link_that_carries_it_in_the_fragment_only(context, page, env):
+    files = [env.stack[x] for x in ("pathway", "sql", "web")]
+    page.set_input_files("#stack-files", [str(f) for f in files])
+    wait_listed(page, 3)
+    page.fill("#stack-subject", "did:example:learner-ada")
+    page.click("#stack-check")
+    assert wait_stack(page) == "incomplete"
+    expected = stack_nodes(page)
+    page.click("#stack-copy")
+    page.wait_for_selector("#stack-share input")
+    link = page.input_value("#stack-share input")
+    assert link.startswith(env.url + "/#s=")
+    data = link.split("#s=", 1)[1]
+    shared = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode())
+    assert shared == {"pathway": json.loads(files[0].read_text()),
+                      "credentials": [json.loads(f.read_text()) for f in files[1:]],
+                      "subject": {"id": "did:example:learner-ada"}, "names": ["sql.json", "web.json"]}
+
+    fresh = context.new_page()  # someone opening the link sees the same check, the files named as before
+    fresh.goto(link)
+    assert wait_stack(fresh) == "incomplete"
+    assert stack_nodes(fresh) == expected
+    assert fresh.query_selector('.node[data-path="requirement.allOf[0]"] a.met-by').inner_text() == "sql.json"
+    assert fresh.input_value("#stack-subject") == "did:example:learner-ada"
+    assert violations(fresh) == []
+    for url in context.requests:  # the fragment never left the browser
+        assert "#s=" not in url and data[:40] not in url, url
+    assert all(s.query == "" and data[:40] not in s.raw_path for s in env.recorder.seen)
+    assert [p.path for p in env.posts()] == ["/v1/verify/pathway"] * 2
+
+    damaged = context.new_page()
+    damaged.goto(env.url + "/#s=%%%not-base64")
+    damaged.wait_for_selector("#stack-error:not(:empty)")
+    assert "damaged" in damaged.inner_text("#stack-error")

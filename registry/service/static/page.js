@@ -219,6 +219,8 @@ async function checkStack() {
   const run = ++stackRun;
   stackError("");
   $("stack-result").replaceChildren();
+  $("stack-share").replaceChildren();
+  $("stack-copy").hidden = true;
   if (!stack.pathway) { stackError("Add the pathway file first (a document of type CredregPathway)."); return; }
   const body = { pathway: stack.pathway.doc, credentials: stack.credentials.map((c) => c.doc) };
   const subject = subjectOf($("stack-subject").value);
@@ -237,6 +239,7 @@ async function checkStack() {
       return;
     }
     drawStack(answer, sources, docs);
+    offerStackLink({ ...body, names: sources });
   } catch (e) {
     if (run !== stackRun) return;
     $("stack-result").replaceChildren();
@@ -353,4 +356,41 @@ $("stack-check").addEventListener("click", checkStack);
 $("stack-clear").addEventListener("click", () => {
   stack.pathway = null; stack.credentials = []; stackRun++;
   drawList(); stackError(""); $("stack-result").replaceChildren();
+  $("stack-share").replaceChildren(); $("stack-copy").hidden = true;
 });
+
+// A shareable link to a stack check: the request (and each document's name) after "#s=", which
+// the browser never sends, so it never reaches a log; opening it checks the stack again.
+function offerStackLink(shared) {
+  const link = `${location.origin}${location.pathname}#s=${b64url.encode(JSON.stringify(shared))}`;
+  $("stack-copy").hidden = false;
+  $("stack-copy").onclick = async () => {
+    let copied = false;
+    try { await navigator.clipboard.writeText(link); copied = true; } catch (_) { /* no clipboard: show it to copy */ }
+    const field = el("input", { readonly: "", "aria-label": "Shareable link to this stack check", value: link });
+    field.addEventListener("focus", () => field.select());
+    $("stack-share").replaceChildren(copied ? "Link copied. Anyone who opens it sees this check:" : "Copy this link to share the check:", field);
+    if (!copied) field.focus();
+  };
+}
+
+function openSharedStack() {
+  const shared = new URLSearchParams(location.hash.slice(1)).get("s");
+  if (!shared) return;
+  let value;
+  try { value = JSON.parse(b64url.decode(shared)); } catch (_) { value = null; }
+  if (!value || typeof value !== "object" || !value.pathway || !Array.isArray(value.credentials)) {
+    stackError("The shared link is damaged: it does not hold a pathway and credentials.");
+    return;
+  }
+  const names = Array.isArray(value.names) ? value.names : [];
+  stack.pathway = { doc: value.pathway, source: "shared pathway" };
+  stack.credentials = value.credentials.map((doc, i) => ({ doc, source: typeof names[i] === "string" ? names[i] : `shared credential ${i + 1}` }));
+  const subject = value.subject && (value.subject.email || value.subject.id);
+  $("stack-subject").value = typeof subject === "string" ? subject : "";
+  drawList();
+  $("stack").scrollIntoView();
+  checkStack();
+}
+window.addEventListener("hashchange", openSharedStack);
+openSharedStack();
