@@ -28,17 +28,24 @@ CREDENTIAL_BODY: dict[str, Any] = {"required": True, "content": {"application/js
 # array's maxItems is the app's max_batch, written in when the app builds its schema.
 BATCH_BODY: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": {
     "type": "array", "items": {"description": "a credential; anything else gets an invalid verdict"}}}}}
-# A learner's stack and the pathway to hold it to (the route reads it with read_request).
+# A learner's stack and the pathway to hold it to (the route reads it with read_request). Like a
+# batch's items, the pathway and the credentials may be anything: what is not a pathway is an
+# invalid one, what is not a credential gets an invalid verdict. The subject is exactly what the
+# route takes (null as if absent), so the schema and the route cannot disagree.
+_SUBJECT_KEY = {"id": ("\\S", "the credentialSubject.id the learner's credentials name"),
+                "email": ("@", "the learner's email, matched against each credential's salted identityHash")}
 PATHWAY_BODY: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["pathway", "credentials"], "additionalProperties": False, "properties": {
-        "pathway": {"type": "object", "description": "A credreg pathway document with its proof chain"},
+        "pathway": {"description": "A credreg pathway document with its proof chain; anything else is an "
+                                   "invalid pathway"},
         "credentials": {"type": "array", "items": {
             "description": "a credential of the learner; anything else gets an invalid verdict and never counts"}},
-        "subject": {"type": "object", "minProperties": 1, "maxProperties": 1,
-                    "description": "whose stack it is: {\"id\": credentialSubject.id} or {\"email\": address}, "
-                                   "matched against each credential's salted identityHash; needed when the "
-                                   "credentials name several learners or none",
-                    "properties": {"id": {"type": "string"}, "email": {"type": "string"}}}}}}}}
+        "subject": {"description": "whose stack it is, needed when the credentials name several learners or none "
+                                   "(by credentialSubject.id)", "anyOf": [
+            *({"type": "object", "required": [key], "additionalProperties": False,
+               "properties": {key: {"type": "string", "pattern": pattern, "description": what}}}
+              for key, (pattern, what) in _SUBJECT_KEY.items()),
+            {"type": "null"}]}}}}}}
 # The W3C CCG VC-API's VerifyCredentialRequest: the credential, and the one option the API names.
 # What the schema does not allow the route refuses (400), so the two cannot disagree.
 VC_API_OPTIONS = {"returnCredential": bool}
