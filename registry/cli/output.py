@@ -140,3 +140,46 @@ def published(report) -> str:
     lines += [f"  list {r.number}: {r.url}  {r.anchored:,} anchored, {r.revoked:,} revoked, {r.bytes:,} bytes"
               for r in report.lists] or ["  no status lists yet (nothing issued signed)"]
     return "\n".join(lines)
+
+
+def pathway_check(data: dict[str, Any], names: list[str]) -> str:
+    """`credreg pathway check`: the status, the requirement tree (✓ met, ✗ missing, each leaf's
+    credential file), what is missing, and each credential's verdict and why it did or did not count."""
+    p = data["pathway"]
+    title = f"{p['name']} ({p['id']}{', version ' + p['version'] if p.get('version') else ''})" if p["id"] \
+        else "the pathway"
+    lines = [f"{data['status'].upper()}  {title}", f"  {data['detail']}"]
+    verdict = p["verdict"]
+    issuer = verdict.get("issuer")
+    lines.append(f"  pathway: {verdict['status']}" + (f", published by {issuer['name']} ({issuer['did']})"
+                                                       if issuer else ""))
+    if data["requirement"] is not None:
+        lines.append("requirement:")
+        lines += _requirement_lines(data["requirement"], names, 1)
+    if data["missing"]:
+        lines.append("missing:")
+        lines += [f"  - {m}" for m in data["missing"]]
+    lines.append("credentials:" if data["credentials"] else "credentials: none presented")
+    for use in data["credentials"]:
+        v = use["verdict"]
+        name = names[use["index"]] if use["index"] < len(names) else f"credential {use['index']}"
+        lines.append(f"  {'✓' if use['counted'] else '✗'} {name}: {v['status']}; {use['reason']}")
+        failed = next((c for c in v["checks"] if not c["passed"]), None)
+        if failed:
+            lines.append(f"      {failed['name']}: {failed['detail']}")
+    return "\n".join(lines)
+
+
+def _requirement_lines(node: dict[str, Any], names: list[str], depth: int) -> list[str]:
+    pad, mark = "  " * depth, "✓" if node["met"] else "✗"
+    label = node["name"] or node.get("achievement") or node["path"]
+    if node["kind"] == "achievement":
+        at = node["credential"]
+        met = f"met by {names[at] if at < len(names) else f'credential {at}'}" if at is not None else "missing"
+        return [f"{pad}{mark} {label}: {met}"]
+    what = f"all of {len(node['children'])}" if node["kind"] == "allOf" else \
+        f"{node['needed']} of {len(node['children'])}"
+    lines = [f"{pad}{mark} {label} ({what} needed, {node['metCount']} met)"]
+    for child in node["children"]:
+        lines += _requirement_lines(child, names, depth + 1)
+    return lines

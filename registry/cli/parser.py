@@ -294,12 +294,29 @@ def _pathway_cmd(sub) -> None:
     pub = _add(psub, "publish", cmd_pathway_publish, "validate, sign and queue a pathway for the next anchor")
     pub.add_argument("file", type=Path, metavar="FILE")
     _list_signing_key(pub, "signs the pathway (eddsa-jcs-2022)")
-    chk = _add(psub, "check", cmd_pathway_check, "check a learner's credentials against a pathway")
-    chk.add_argument("pathway", type=Path, metavar="PATHWAY")
-    chk.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    chk = _add(psub, "check", cmd_pathway_check, "check a learner's credentials against a pathway",
+               "Check a learner's stack of credential files against a pathway file, reading the chain\n"
+               "directly: the pathway is verified first (who published it, not edited, not withdrawn),\n"
+               "then each credential. Only valid credentials of the one learner count, each for one\n"
+               "requirement, from an issuer that requirement allows, no older than it allows. Prints the\n"
+               "requirement tree (met / missing, the file that met each step), what is missing, and each\n"
+               "credential's verdict and why it did or did not count; --json prints the same answer as\n"
+               "POST /v1/verify/pathway.\n\n"
+               "The learner: the credentials' one credentialSubject.id, else --subject; for credentials\n"
+               "with a hashed email identity, --email (matched with each credential's own salt).\n\n"
+               "exit codes: 0 complete, 1 incomplete, or invalid (the pathway itself fails), 2 a file\n"
+               "that cannot be read or a question that cannot be asked (several learners and no\n"
+               "--subject), 3 unverifiable (the chain cannot be read now)\n\n"
+               "examples:\n"
+               "  credreg pathway check junior-data-analyst.json sql.json python.json first-aid.json\n"
+               "  credreg pathway check --email ada@example.org pathway.json stack/*.json\n"
+               "  credreg pathway check --json --subject did:example:ada pathway.json stack/*.json")
+    chk.add_argument("pathway", type=Path, metavar="PATHWAY", help="the pathway document, as published (with its proofs)")
+    chk.add_argument("files", type=Path, nargs="+", metavar="FILE", help="the learner's credential files")
     who = chk.add_mutually_exclusive_group()
     who.add_argument("--subject", metavar="ID", help="the learner's credentialSubject.id")
     who.add_argument("--email", metavar="ADDRESS", help="the learner's email, matched against hashed identities")
+    chk.add_argument("--confirmations", type=_positive_int, default=1, help="blocks deep an anchor must be (default 1)")
     awd = _add(psub, "award", cmd_pathway_award, "queue the completion credential for every learner who completed it")
     awd.add_argument("pathway", type=Path, metavar="PATHWAY")
     awd.add_argument("--dry-run", action="store_true", help="list who would receive it; queue nothing")

@@ -30,7 +30,7 @@ from registry.service._batch_lane import BatchLane
 from registry.service.metrics import Metrics
 from registry.service.policy import DOCS_PATH, SecurityHeaders, docs_page
 from registry.service.ports import MetricsPort
-from registry.service.routers import operations, public, registry, vc_api, verify
+from registry.service.routers import operations, pathways, public, registry, vc_api, verify
 from registry.service.settings import Settings
 
 __all__ = ["Settings", "create_app"]
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
     if settings.metrics_port is not None:
         app.add_middleware(MetricsPort, port=settings.metrics_port)
     app.include_router(verify.router)
+    app.include_router(pathways.router)
     app.include_router(vc_api.router)
     app.include_router(registry.router)
     app.include_router(operations.router)
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
             schema = FastAPI.openapi(app)
             verify.document_limits(schema, settings)
             vc_api.document_limits(schema, settings)
+            pathways.document_limits(schema, settings)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

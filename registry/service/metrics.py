@@ -19,6 +19,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.verifications = Counter("credreg_verifications", "Verifications by verdict status", ["status"],
                                      registry=self.registry)
+        self.pathway_checks = Counter("credreg_pathway_checks", "Stacks checked against a pathway, by status",
+                                      ["status"], registry=self.registry)
         self.latency = Histogram("credreg_verify_seconds", "Time to verify one request", ["route"],
                                  buckets=(.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1),
                                  registry=self.registry)

@@ -28,6 +28,24 @@ CREDENTIAL_BODY: dict[str, Any] = {"required": True, "content": {"application/js
 # array's maxItems is the app's max_batch, written in when the app builds its schema.
 BATCH_BODY: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": {
     "type": "array", "items": {"description": "a credential; anything else gets an invalid verdict"}}}}}
+# A learner's stack and the pathway to hold it to (the route reads it with read_request). Like a
+# batch's items, the pathway and the credentials may be anything: what is not a pathway is an
+# invalid one, what is not a credential gets an invalid verdict. The subject is exactly what the
+# route takes (null as if absent), so the schema and the route cannot disagree.
+_SUBJECT_KEY = {"id": ("\\S", "the credentialSubject.id the learner's credentials name"),
+                "email": ("@", "the learner's email, matched against each credential's salted identityHash")}
+PATHWAY_BODY: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["pathway", "credentials"], "additionalProperties": False, "properties": {
+        "pathway": {"description": "A credreg pathway document with its proof chain; anything else is an "
+                                   "invalid pathway"},
+        "credentials": {"type": "array", "items": {
+            "description": "a credential of the learner; anything else gets an invalid verdict and never counts"}},
+        "subject": {"description": "whose stack it is, needed when the credentials name several learners or none "
+                                   "(by credentialSubject.id)", "anyOf": [
+            *({"type": "object", "required": [key], "additionalProperties": False,
+               "properties": {key: {"type": "string", "pattern": pattern, "description": what}}}
+              for key, (pattern, what) in _SUBJECT_KEY.items()),
+            {"type": "null"}]}}}}}}
 # The W3C CCG VC-API's VerifyCredentialRequest: the credential, and the one option the API names.
 # What the schema does not allow the route refuses (400), so the two cannot disagree.
 VC_API_OPTIONS = {"returnCredential": bool}
@@ -76,6 +94,62 @@ class VerdictModel(TypedDict):
     checks: list[CheckModel]
     issuer: IssuerModel | None
     anchor: AnchorModel | None
+
+
+# ---------------------------------------------------------------------------- a stack against a pathway
+@with_config(_STRICT)
+class PathwaySummaryModel(TypedDict):
+    """The pathway checked: what it names (all None when it failed), and its own verdict."""
+
+    id: str | None
+    name: str | None
+    issuer: str | None  # the issuer's DID
+    version: str | None
+    completion: dict[str, Any] | None  # the Open Badges 3.0 Achievement a complete stack earns
+    verdict: VerdictModel
+
+
+@with_config(_STRICT)
+class RequirementModel(TypedDict):
+    """One node of the requirement tree: a leaf (``kind`` "achievement": which credential met it)
+    or an allOf / nOf group (its children, and how many of them are met of how many needed)."""
+
+    path: str  # where it sits in the pathway document: "requirement.allOf[2]"
+    kind: Literal["allOf", "nOf", "achievement"]
+    name: str | None
+    met: bool
+    needed: int
+    metCount: int
+    detail: str
+    achievement: NotRequired[str | None]  # a leaf's
+    issuers: NotRequired[str | list[str] | None]  # a leaf's: "pathway", "accredited" or DIDs
+    credential: NotRequired[int | None]  # a leaf's: the index of the presented credential that met it
+    children: NotRequired[list[RequirementModel]]  # a group's
+
+
+@with_config(_STRICT)
+class CredentialUseModel(TypedDict):
+    """A presented credential: its own verdict, whether it counted, the leaf it fills, and why."""
+
+    index: int
+    id: str | None
+    counted: bool
+    slot: str | None
+    reason: str
+    verdict: VerdictModel
+
+
+@with_config(_STRICT)
+class StackResultModel(TypedDict):
+    """A learner's stack checked against a pathway: complete, incomplete, invalid (the pathway
+    itself fails) or unverifiable; the tree, what is missing, and every credential's verdict."""
+
+    status: Literal["complete", "incomplete", "invalid", "unverifiable"]
+    detail: str
+    pathway: PathwaySummaryModel
+    requirement: RequirementModel | None
+    missing: list[str]
+    credentials: list[CredentialUseModel]
 
 
 # ---------------------------------------------------------------------------- the VC-API's answer

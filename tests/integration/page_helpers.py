@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,7 @@ class World:
     revoked: str  # stem of the revoked one
     registry: str
     chain_id: int
+    stack: dict[str, Path] = field(default_factory=dict)  # a pathway and a learner's credentials (stack_files)
 
     def credential(self, stem: str) -> dict[str, Any]:
         return json.loads(self.files[stem].read_text())
@@ -168,6 +169,7 @@ def world(home: Path) -> Iterator[World]:
         assert sorted(files) == sorted(p.stem for p in EXAMPLES.glob("*.json")), files
         revoked = "workplace-first-aid"
         cli(["revoke", str(files[revoked]), "--reason", "1"], env)
+        stack = stack_files(registry, issuer, home.parent / "stack")
         head = w3.eth.block_number
 
         recorder = Recorder(create_app(Settings(rpc_url=node.url, registry=registry.address, home=home,
@@ -182,7 +184,34 @@ def world(home: Path) -> Iterator[World]:
                     raise AssertionError(f"the indexer did not catch up: {health}")
                 time.sleep(0.1)
             recorder.seen.clear()
-            yield World(server.url, recorder, files, revoked, registry.address, w3.eth.chain_id)
+            yield World(server.url, recorder, files, revoked, registry.address, w3.eth.chain_id, stack)
+
+
+def stack_files(registry, signer, folder: Path) -> dict[str, Path]:
+    """The example pathway (under the world's issuer) anchored by hand in a batch of its own, and
+    a learner's credentials in another (three transactions in all, so the world is ready about as
+    soon as before): sql, python, aid, web, sql-revoked (revoked on chain),
+    and other-learner (another learner's). Files named LABEL.json."""
+    from pathway_helpers import AID, PYTHON, SQL, WEB, anchor_pathway_by_hand, earned, pathway_doc
+    from verifier_helpers import anchor_by_hand
+
+    from registry.credentials import proofs
+
+    issuer = (ISSUER_NAME, ISSUER_DID)
+    docs = {"pathway": anchor_pathway_by_hand(registry, signer, pathway_doc(issuer))}
+    labels = ["sql", "python", "aid", "web", "sql-revoked", "other-learner"]
+    sources = [earned(issuer, SQL), earned(issuer, PYTHON), earned(issuer, AID), earned(issuer, WEB),
+               earned(issuer, SQL, name="SQL (issued in error)"), earned(issuer, WEB, learner="did:example:bram")]
+    anchored, _ = anchor_by_hand(registry, signer, sources)
+    docs.update(zip(labels, anchored))
+    root = proofs.read_receipt(docs["sql-revoked"])[0]["merkleRoot"].removeprefix("0x")
+    registry.transact("revokeCredentials", [bytes.fromhex(root), [labels.index("sql-revoked")], 1], signer)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for label, doc in docs.items():
+        out[label] = folder / f"{label}.json"
+        out[label].write_text(json.dumps(doc, indent=2))
+    return out
 
 
 def fragment_credential(link: str) -> dict[str, Any]:

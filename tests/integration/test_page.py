@@ -7,6 +7,9 @@ the issuer and the anchor; share a link that carries the credential in the URL f
 the server must never see. Every test also checks that the page loads nothing from anywhere but
 the verifier itself, and that it runs under the service's Content-Security-Policy without a single
 violation of it; one test shows that the policy is enforced (an injected script does not run).
+And a stack against a pathway: the pathway and a learner's credentials chosen, dropped or pasted
+together, the answer drawn as a tree (met steps filled, missing ones outlined, each met step
+linking to the verdict of the credential that met it), what is missing, every credential's verdict.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ if not Path(CHROMIUM).exists():
 CHECKS = ["format", "integrity", "inclusion", "anchor", "issuer", "revocation", "validity"]
 WITH_STATUS = [*CHECKS[:6], "status", "validity"]  # a credential with a status-list entry
 SCREENSHOT = Path("/tmp/page-valid.png")
+PATHWAY_SCREENSHOT = Path("/tmp/page-pathway.png")
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -385,3 +389,152 @@ def test_markup_in_what_the_page_shows_is_shown_as_text(page, env):
     assert wait_verdict(page) == "invalid"
     assert doc["id"] in page.inner_text('li[data-check="format"]')  # quoted, as text
     assert page.query_selector("#result img, #result b") is None and page.evaluate("window.__ran") is None
+
+
+# ---------------------------------------------------------------------------- a stack against a pathway
+def stack_nodes(page) -> dict[str, tuple[bool, str]]:
+    """path -> (met, the box's class) for every requirement drawn."""
+    return {path: (met == "true", cls) for path, met, cls in page.eval_on_selector_all(
+        "#tree .node", "els => els.map(e => [e.dataset.path, e.dataset.met, e.className])")}
+
+
+def wait_listed(page, count: int) -> None:
+    page.wait_for_selector(f"#stack-list li:nth-child({count})")
+    assert page.eval_on_selector_all("#stack-list li", "els => els.length") == count
+
+
+def wait_stack(page) -> str:
+    page.wait_for_selector("#pathway-status[data-status]", timeout=10_000)
+    return page.get_attribute("#pathway-status", "data-status")
+
+
+def test_a_complete_stack_is_drawn_as_a_tree_with_each_step_linking_to_its_credential(page, env):
+    files = [env.stack[x] for x in ("pathway", "sql", "python", "aid")]
+    page.set_input_files("#stack-files", [str(f) for f in files])
+    wait_listed(page, 4)
+    assert page.eval_on_selector_all("#stack-list li", "els => els.map(e => e.dataset.kind)") == [
+        "pathway", "credential", "credential", "credential"]
+    page.click("#stack-check")
+    assert wait_stack(page) == "complete"
+    assert page.inner_text("#pathway-status h2") == "Complete"
+    nodes = stack_nodes(page)
+    assert {path: met for path, (met, _) in nodes.items()} == {
+        "requirement": True, "requirement.allOf[0]": True, "requirement.allOf[1]": True,
+        "requirement.allOf[2]": True, "requirement.allOf[2].nOf[0]": False, "requirement.allOf[2].nOf[1]": True}
+    assert "met" in nodes["requirement"][1].split() and "missing" in nodes["requirement.allOf[2].nOf[0]"][1].split()
+    assert "1 of 2 met · 1 of 2 needed" in page.inner_text('.node[data-path="requirement.allOf[2]"] > .node-head')
+    assert "3 of 3 met · All 3 needed" in page.inner_text('.node[data-path="requirement"] > .node-head')
+    # met: filled green; missing: outlined, dashed
+    met_style = page.eval_on_selector('.node[data-path="requirement.allOf[0]"]',
+                                      "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).borderTopStyle]")
+    missing_style = page.eval_on_selector('.node[data-path="requirement.allOf[2].nOf[0]"]',
+                                          "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).borderTopStyle]")
+    assert met_style == ["rgb(227, 244, 234)", "solid"] and missing_style == ["rgb(255, 255, 255)", "dashed"]
+    assert page.query_selector('.node[data-path="requirement.allOf[2].nOf[0]"] a') is None
+    # each met leaf links to the verdict of the credential that met it
+    for path, name in (("requirement.allOf[0]", "sql.json"), ("requirement.allOf[1]", "python.json"),
+                       ("requirement.allOf[2].nOf[1]", "aid.json")):
+        link = page.query_selector(f'.node[data-path="{path}"] a.met-by')
+        assert link.inner_text() == name
+        target = link.get_attribute("href")
+        assert page.inner_text(f"{target} .node-name") == name
+        assert page.get_attribute(target, "data-counted") == "true"
+        assert page.get_attribute(target, "data-status") == "valid"
+        step = page.inner_text(f'.node[data-path="{path}"] > .node-head .node-name')
+        assert f"Counts towards “{step}”" in page.inner_text(target)  # the step by its name, not its path
+    page.click('.node[data-path="requirement.allOf[1]"] a.met-by')
+    assert page.evaluate("location.hash") == page.get_attribute('.node[data-path="requirement.allOf[1]"] a', "href")
+    assert page.query_selector("#missing") is None
+    assert ISSUER_NAME in page.inner_text("#pathway") and "Junior Data Analyst Certificate" in page.inner_text("#pathway")
+    posts = env.posts()
+    assert [p.path for p in posts] == ["/v1/verify/pathway"]
+    sent = json.loads(posts[0].body)
+    assert sent["pathway"] == json.loads(env.stack["pathway"].read_text()) and "subject" not in sent
+    assert sent["credentials"] == [json.loads(f.read_text()) for f in files[1:]]
+    page.click('.node[data-path="requirement"] .node-name')  # back to the top for the picture
+    page.locator("#stack").screenshot(path=str(PATHWAY_SCREENSHOT))
+    assert PATHWAY_SCREENSHOT.stat().st_size > 10_000
+    print(f"SCREENSHOT {PATHWAY_SCREENSHOT}")
+
+
+def test_an_incomplete_stack_with_a_revoked_component_says_what_is_missing_and_why(page, env):
+    text = {x: env.stack[x].read_text() for x in ("pathway", "sql-revoked", "python")}
+    transfer = page.evaluate_handle(
+        """files => { const dt = new DataTransfer();
+                      for (const [name, text] of files) dt.items.add(new File([text], name, {type: "application/json"}));
+                      return dt; }""", [[f"{k}.json", v] for k, v in text.items()])
+    page.dispatch_event("#stack-drop", "drop", {"dataTransfer": transfer})
+    wait_listed(page, 3)
+    page.fill("#stack-json", env.stack["web"].read_text())  # and one pasted
+    page.click("#stack-add")
+    page.fill("#stack-subject", "did:example:learner-ada")
+    page.click("#stack-check")
+    assert wait_stack(page) == "incomplete"
+    nodes = {path: met for path, (met, _) in stack_nodes(page).items()}
+    assert nodes == {"requirement": False, "requirement.allOf[0]": False, "requirement.allOf[1]": True,
+                     "requirement.allOf[2]": True, "requirement.allOf[2].nOf[0]": True,
+                     "requirement.allOf[2].nOf[1]": False}
+    assert page.eval_on_selector_all("#missing li", "els => els.map(e => e.textContent)") == [
+        "Introduction to SQL for Reporting"]
+    revoked = page.query_selector('.credential[data-status="revoked"]')
+    assert revoked.get_attribute("data-counted") == "false"
+    assert "sql-revoked.json" in revoked.inner_text() and "the credential is revoked" in revoked.inner_text()
+    assert "revoked by the issuer" in revoked.inner_text()  # the failing check, in plain words
+    link = page.query_selector('.node[data-path="requirement.allOf[2].nOf[0]"] a.met-by')
+    assert link.inner_text() == "pasted 1"
+    assert page.get_attribute(link.get_attribute("href"), "data-counted") == "true"
+    sent = json.loads(env.posts()[0].body)
+    assert sent["subject"] == {"id": "did:example:learner-ada"} and len(sent["credentials"]) == 3
+
+
+def test_a_stack_request_the_verifier_refuses_is_an_error_not_a_verdict(page, env):
+    page.click("#stack-check")  # nothing added yet
+    assert "Add the pathway" in page.inner_text("#stack-error")
+    page.set_input_files("#stack-files", [str(env.stack[x]) for x in ("pathway", "sql", "other-learner")])
+    wait_listed(page, 3)
+    page.click("#stack-check")  # two learners' credentials, and nobody said whose stack it is
+    page.wait_for_selector("#stack-error:not(:empty)")  # (a polled function would need eval: the CSP refuses it)
+    assert "name 2 learners" in page.inner_text("#stack-error")
+    assert page.query_selector("#pathway-status") is None
+    page.fill("#stack-subject", "did:example:bram")  # now it can be answered
+    page.click("#stack-check")
+    assert wait_stack(page) == "incomplete" and page.inner_text("#stack-error") == ""
+    assert page.get_attribute('.node[data-path="requirement.allOf[2].nOf[0]"]', "data-met") == "true"
+    page.click("#stack-clear")
+    assert page.inner_text("#stack-result") == "" and page.query_selector("#stack-list li") is None
+
+
+def test_a_stack_check_is_shared_by_a_link_that_carries_it_in_the_fragment_only(context, page, env):
+    files = [env.stack[x] for x in ("pathway", "sql", "web")]
+    page.set_input_files("#stack-files", [str(f) for f in files])
+    wait_listed(page, 3)
+    page.fill("#stack-subject", "did:example:learner-ada")
+    page.click("#stack-check")
+    assert wait_stack(page) == "incomplete"
+    expected = stack_nodes(page)
+    page.click("#stack-copy")
+    page.wait_for_selector("#stack-share input")
+    link = page.input_value("#stack-share input")
+    assert link.startswith(env.url + "/#s=")
+    data = link.split("#s=", 1)[1]
+    shared = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode())
+    assert shared == {"pathway": json.loads(files[0].read_text()),
+                      "credentials": [json.loads(f.read_text()) for f in files[1:]],
+                      "subject": {"id": "did:example:learner-ada"}, "names": ["sql.json", "web.json"]}
+
+    fresh = context.new_page()  # someone opening the link sees the same check, the files named as before
+    fresh.goto(link)
+    assert wait_stack(fresh) == "incomplete"
+    assert stack_nodes(fresh) == expected
+    assert fresh.query_selector('.node[data-path="requirement.allOf[0]"] a.met-by').inner_text() == "sql.json"
+    assert fresh.input_value("#stack-subject") == "did:example:learner-ada"
+    assert violations(fresh) == []
+    for url in context.requests:  # the fragment never left the browser
+        assert "#s=" not in url and data[:40] not in url, url
+    assert all(s.query == "" and data[:40] not in s.raw_path for s in env.recorder.seen)
+    assert [p.path for p in env.posts()] == ["/v1/verify/pathway"] * 2
+
+    damaged = context.new_page()
+    damaged.goto(env.url + "/#s=%%%not-base64")
+    damaged.wait_for_selector("#stack-error:not(:empty)")
+    assert "damaged" in damaged.inner_text("#stack-error")

@@ -24,7 +24,8 @@ BELOW = {
     "verification": {"chain", "store", "merkle", "credentials", "identity", "errors"},
     # Pathways check a stack with verify(): verification is the one room of its group it reads.
     "pathways": {"verification", "chain", "store", "merkle", "credentials", "identity", "errors"},
-    "service": {"anchoring", "verification", "status", "chain", "store", "merkle", "credentials", "identity", "errors"},
+    "service": {"anchoring", "verification", "status", "pathways", "chain", "store", "merkle", "credentials",
+                "identity", "errors"},
     "cli": {"service", "anchoring", "verification", "status", "pathways", "chain", "store", "merkle", "credentials",
             "identity", "errors"},
 }

@@ -147,3 +147,250 @@ function openShared() {
 }
 window.addEventListener("hashchange", openShared);
 openShared();
+
+// ---------------------------------------------------------------------------- a stack against a pathway
+// The documents to check: one pathway and any number of credentials, each with where it came from
+// (a file's name, or "pasted"), sent together to POST /v1/verify/pathway. The answer is drawn as a
+// tree: each requirement a box, filled with ✓ when met, outlined with ✗ when not; each met step
+// links to the verdict of the credential that met it.
+const STACK_SUMMARY = {
+  complete: ["Complete", "Every requirement of this pathway is met by valid credentials of this learner."],
+  incomplete: ["Not complete", "Some requirements are not met yet: see what is missing below."],
+  invalid: ["The pathway is not valid", "Do not rely on this pathway: it failed its own checks, so no credential counts towards it."],
+  unverifiable: ["Cannot check right now", "The registry could not be reached for some documents. This is not a verdict: try again later."],
+};
+const VERDICT_WORD = { valid: "Valid", invalid: "Not valid", revoked: "Revoked", expired: "Expired", unverifiable: "Cannot check right now" };
+const isPathway = (doc) => doc && (doc.type === "CredregPathway" || (Array.isArray(doc.type) && doc.type.includes("CredregPathway")));
+const stack = { pathway: null, credentials: [] };  // {doc, source}
+
+function stackError(text) { $("stack-error").textContent = text; }
+
+function addDocument(doc, source) {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+    stackError(`${source}: not a pathway or a credential (expected one JSON object).`);
+    return;
+  }
+  if (isPathway(doc)) stack.pathway = { doc, source };
+  else stack.credentials.push({ doc, source });
+  drawList();
+}
+
+function addText(text, source) {
+  let value;
+  try { value = JSON.parse(text); } catch (e) { stackError(`${source}: not JSON (${e.message}).`); return; }
+  if (value && typeof value === "object" && !Array.isArray(value) && "pathway" in value && Array.isArray(value.credentials)) {
+    addDocument(value.pathway, `${source}: pathway`);  // a whole request, as the API takes it
+    value.credentials.forEach((c, i) => addDocument(c, `${source}: credential ${i + 1}`));
+  } else if (Array.isArray(value)) {
+    value.forEach((d, i) => addDocument(d, `${source}: item ${i + 1}`));
+  } else {
+    addDocument(value, source);
+  }
+}
+
+function docName(doc) {
+  const subject = (doc && typeof doc.credentialSubject === "object" && doc.credentialSubject) || {};
+  const achievement = (typeof subject.achievement === "object" && subject.achievement) || {};
+  return str(achievement.name) || str(doc && doc.name) || "";
+}
+
+function drawList() {
+  const list = $("stack-list");
+  list.replaceChildren();
+  const item = (entry, kind, remove) => {
+    const button = el("button", { type: "button", class: "link", "aria-label": `Remove ${entry.source}` }, "remove");
+    button.addEventListener("click", () => { remove(); drawList(); });
+    return el("li", { "data-kind": kind }, el("span", { class: "kind" }, kind === "pathway" ? "Pathway" : "Credential"),
+      el("span", { class: "source" }, entry.source), button);
+  };
+  if (stack.pathway) list.append(item(stack.pathway, "pathway", () => { stack.pathway = null; }));
+  stack.credentials.forEach((entry, i) => list.append(item(entry, "credential", () => { stack.credentials.splice(i, 1); })));
+}
+
+function subjectOf(text) {
+  const given = text.trim();
+  if (!given) return undefined;
+  // An address with an @ and no scheme is an email; anything else is the id credentials name.
+  return given.includes("@") && !/^[a-z][a-z0-9+.-]*:/i.test(given) ? { email: given } : { id: given };
+}
+
+let stackRun = 0;  // only the latest check may paint its answer
+async function checkStack() {
+  const run = ++stackRun;
+  stackError("");
+  $("stack-result").replaceChildren();
+  $("stack-share").replaceChildren();
+  $("stack-copy").hidden = true;
+  if (!stack.pathway) { stackError("Add the pathway file first (a document of type CredregPathway)."); return; }
+  const body = { pathway: stack.pathway.doc, credentials: stack.credentials.map((c) => c.doc) };
+  const subject = subjectOf($("stack-subject").value);
+  if (subject) body.subject = subject;
+  const sources = stack.credentials.map((c) => c.source);
+  const docs = stack.credentials.map((c) => c.doc);
+  $("stack-result").replaceChildren(el("p", {}, "Checking…"));
+  try {
+    const res = await fetch("/v1/verify/pathway", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    let answer;
+    try { answer = await res.json(); } catch (_) { answer = { detail: `HTTP ${res.status}` }; }
+    if (run !== stackRun) return;
+    if (!answer || !("status" in answer)) {
+      $("stack-result").replaceChildren();
+      stackError(`The verifier refused it: ${typeof answer.detail === "string" ? answer.detail : `HTTP ${res.status}`}`);
+      return;
+    }
+    drawStack(answer, sources, docs);
+    offerStackLink({ ...body, names: sources });
+  } catch (e) {
+    if (run !== stackRun) return;
+    $("stack-result").replaceChildren();
+    stackError(`The verifier could not be reached: ${e.message}`);
+  }
+}
+
+function drawNode(node, sources) {
+  const met = node.met;
+  const box = el("div", { class: `node ${met ? "met" : "missing"} ${node.kind}`, "data-path": node.path,
+    "data-met": String(met), "data-kind": node.kind });
+  const head = el("div", { class: "node-head" },
+    el("span", { class: "mark", "aria-label": met ? "met" : "not met" }, met ? "✓" : "✗"),
+    el("span", { class: "node-name" }, node.name || node.achievement || node.path));
+  box.append(head);
+  if (node.kind === "achievement") {
+    if (node.credential !== null && node.credential !== undefined) {
+      box.append(el("div", { class: "node-detail" }, "Met by ",
+        el("a", { href: `#stack-credential-${node.credential}`, class: "met-by" }, sources[node.credential] || `credential ${node.credential + 1}`)));
+    } else {
+      box.append(el("div", { class: "node-detail" }, "Missing: no valid credential of this learner for it"));
+    }
+    const who = node.issuers === "pathway" ? "from the pathway's issuer" : node.issuers === "accredited"
+      ? "from any accredited issuer" : `from ${(node.issuers || []).join(", ")}`;
+    box.append(el("div", { class: "node-rule" }, who));
+  } else {
+    const total = node.children.length;
+    const rule = node.kind === "allOf" ? `All ${total} needed` : `${node.needed} of ${total} needed`;
+    head.append(el("span", { class: "count" }, `${node.metCount} of ${total} met · ${rule}`));
+    box.append(el("div", { class: "children" }, ...node.children.map((child) => drawNode(child, sources))));
+  }
+  return box;
+}
+
+// "requirement.allOf[0] is already met by credential 2" -> "“Introduction to SQL” is already met by sql.json"
+function readable(text, names, sources) {
+  return text.replace(/\brequirement(?:\.(?:allOf|nOf)\[\d+\])*/g, (path) => (names.has(path) ? `“${names.get(path)}”` : path))
+    .replace(/\bcredential (\d+)/g, (whole, n) => sources[Number(n)] || `credential ${Number(n) + 1}`);
+}
+
+function drawStack(answer, sources, docs) {
+  const [title, text] = STACK_SUMMARY[answer.status] || [answer.status, ""];
+  const out = $("stack-result");
+  out.replaceChildren();
+  out.append(el("div", { class: `banner ${answer.status}`, id: "pathway-status", "data-status": answer.status },
+    el("h2", {}, title), el("p", {}, text), el("p", { class: "small" }, answer.detail)));
+  const p = answer.pathway;
+  const pv = p.verdict;
+  const rows = [];
+  const add = (label, value) => { if (value) rows.push(el("dt", {}, label), el("dd", {}, value)); };
+  add("Pathway", p.name);
+  add("Version", p.version);
+  add("Awards", p.completion && str(p.completion.name));
+  add("Published by", pv.issuer ? `${pv.issuer.name} (${pv.issuer.did})` : p.issuer);
+  add("Its own check", VERDICT_WORD[pv.status] || pv.status);
+  const failedPathway = pv.checks.find((c) => !c.passed);
+  if (failedPathway) add("Why", failedPathway.detail);
+  out.append(el("div", { class: "card", id: "pathway" }, el("h3", {}, "The pathway"), el("dl", {}, ...rows)));
+  if (answer.requirement) {
+    out.append(el("div", { class: "card" }, el("h3", {}, "Requirements"), el("div", { id: "tree" }, drawNode(answer.requirement, sources))));
+  }
+  if (answer.missing.length) {
+    out.append(el("div", { class: "card", id: "missing" }, el("h3", {}, "Still missing"),
+      el("ul", {}, ...answer.missing.map((m) => el("li", {}, m)))));
+  }
+  const names = new Map();  // requirement path -> its name, so reasons speak of steps, not paths
+  const walk = (node) => { names.set(node.path, node.name || node.achievement || node.path); (node.children || []).forEach(walk); };
+  if (answer.requirement) walk(answer.requirement);
+  const list = el("div", { id: "stack-credentials" });
+  for (const use of answer.credentials) {
+    const v = use.verdict;
+    const unchanged = v.checks.some((c) => c.name === "integrity" && c.passed);
+    const name = unchanged ? docName(docs[use.index]) : "";
+    const failed = v.checks.find((c) => !c.passed);
+    const card = el("div", { class: `credential ${use.counted ? "counted" : "not-counted"}`, id: `stack-credential-${use.index}`,
+      "data-index": String(use.index), "data-counted": String(use.counted), "data-status": v.status },
+      el("div", { class: "node-head" },
+        el("span", { class: "mark", "aria-label": use.counted ? "counted" : "not counted" }, use.counted ? "✓" : "✗"),
+        el("span", { class: "node-name" }, sources[use.index] || `credential ${use.index + 1}`),
+        el("span", { class: `pill ${v.status}` }, VERDICT_WORD[v.status] || v.status)));
+    if (name) card.append(el("div", { class: "node-detail" }, name));
+    const reason = readable(use.reason.replace(/^not counted: /, ""), names, sources);
+    card.append(el("div", { class: "reason" }, use.counted ? `Counts towards “${names.get(use.slot) || use.slot}”` : `Not counted: ${reason}`));
+    if (failed) card.append(el("div", { class: "node-rule" }, `${LABELS[failed.name] || failed.name}: ${failed.detail}`));
+    if (v.issuer) card.append(el("div", { class: "node-rule" }, `Issued by ${v.issuer.name} (${v.issuer.did})`));
+    list.append(card);
+  }
+  out.append(el("div", { class: "card" }, el("h3", {}, "Each credential"),
+    answer.credentials.length ? list : el("p", {}, "No credential was given.")));
+}
+
+function readFiles(files) {
+  stackError("");
+  Promise.all(Array.from(files, (f) => f.text().then((text) => [f.name, text])))
+    .then((read) => { for (const [name, text] of read) addText(text, name); },
+          (e) => stackError(`A file cannot be read: ${e.message}`));
+}
+const stackDrop = $("stack-drop");
+stackDrop.addEventListener("click", () => $("stack-files").click());
+stackDrop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") $("stack-files").click(); });
+$("stack-files").addEventListener("change", (e) => { if (e.target.files.length) readFiles(e.target.files); e.target.value = ""; });
+stackDrop.addEventListener("dragover", (e) => { e.preventDefault(); stackDrop.classList.add("over"); });
+stackDrop.addEventListener("dragleave", () => stackDrop.classList.remove("over"));
+stackDrop.addEventListener("drop", (e) => { e.preventDefault(); stackDrop.classList.remove("over"); if (e.dataTransfer.files.length) readFiles(e.dataTransfer.files); });
+let pasted = 0;
+$("stack-add").addEventListener("click", () => {
+  stackError("");
+  const text = $("stack-json").value;
+  if (!text.trim()) { stackError("Paste a pathway or a credential first."); return; }
+  addText(text, `pasted ${++pasted}`);
+  $("stack-json").value = "";
+});
+$("stack-check").addEventListener("click", checkStack);
+$("stack-clear").addEventListener("click", () => {
+  stack.pathway = null; stack.credentials = []; stackRun++;
+  drawList(); stackError(""); $("stack-result").replaceChildren();
+  $("stack-share").replaceChildren(); $("stack-copy").hidden = true;
+});
+
+// A shareable link to a stack check: the request (and each document's name) after "#s=", which
+// the browser never sends, so it never reaches a log; opening it checks the stack again.
+function offerStackLink(shared) {
+  const link = `${location.origin}${location.pathname}#s=${b64url.encode(JSON.stringify(shared))}`;
+  $("stack-copy").hidden = false;
+  $("stack-copy").onclick = async () => {
+    let copied = false;
+    try { await navigator.clipboard.writeText(link); copied = true; } catch (_) { /* no clipboard: show it to copy */ }
+    const field = el("input", { readonly: "", "aria-label": "Shareable link to this stack check", value: link });
+    field.addEventListener("focus", () => field.select());
+    $("stack-share").replaceChildren(copied ? "Link copied. Anyone who opens it sees this check:" : "Copy this link to share the check:", field);
+    if (!copied) field.focus();
+  };
+}
+
+function openSharedStack() {
+  const shared = new URLSearchParams(location.hash.slice(1)).get("s");
+  if (!shared) return;
+  let value;
+  try { value = JSON.parse(b64url.decode(shared)); } catch (_) { value = null; }
+  if (!value || typeof value !== "object" || !value.pathway || !Array.isArray(value.credentials)) {
+    stackError("The shared link is damaged: it does not hold a pathway and credentials.");
+    return;
+  }
+  const names = Array.isArray(value.names) ? value.names : [];
+  stack.pathway = { doc: value.pathway, source: "shared pathway" };
+  stack.credentials = value.credentials.map((doc, i) => ({ doc, source: typeof names[i] === "string" ? names[i] : `shared credential ${i + 1}` }));
+  const subject = value.subject && (value.subject.email || value.subject.id);
+  $("stack-subject").value = typeof subject === "string" ? subject : "";
+  drawList();
+  $("stack").scrollIntoView();
+  checkStack();
+}
+window.addEventListener("hashchange", openSharedStack);
+openSharedStack();
