@@ -41,7 +41,7 @@ TEMPLATE = REPO / "examples" / "credentials" / "workplace-first-aid.json"
 ACHIEVEMENTS, GROUPS, PER_GROUP, NEEDED = 200, 4, 10, 8
 
 
-def _credentials(folder: Path) -> list[str]:
+def _credentials(folder: Path, issuer: str) -> list[str]:
     """200 credential files of one learner, one per achievement; the achievement ids."""
     base = json.loads(TEMPLATE.read_text())
     ids = []
@@ -52,7 +52,8 @@ def _credentials(folder: Path) -> list[str]:
         achievement["name"] = f"Skill {i:03d}"
         doc["name"] = f"Skill {i:03d}"
         doc["credentialSubject"]["id"] = LEARNER
-        doc.pop("issuer", None)
+        doc["issuer"] = {"id": issuer, "type": ["Profile"], "name": "Bench Academy"}
+        doc.pop("id", None)  # credreg issue mints one
         (folder / f"skill-{i:03d}.json").write_text(json.dumps(doc))
         ids.append(achievement["id"])
     return ids
@@ -109,7 +110,7 @@ def main() -> int:
             registry.register_issuer("Bench Academy", made["did"], key.address, owner)
             sources = work / "sources"
             sources.mkdir()
-            achievements = _credentials(sources)
+            achievements = _credentials(sources, made["did"])
             pathway_file = work / "pathway.json"
             pathway_file.write_text(json.dumps(_pathway(achievements, made["did"])))
             run("issue", str(sources))
@@ -133,7 +134,7 @@ def main() -> int:
                 wait_healthy(url, timeout=90)
                 answer = _post(url + "/v1/verify/pathway", bodies["pathway"].read_bytes())
                 verdicts = _post(url + "/v1/verify/batch", bodies["batch"].read_bytes())
-                if answer["status"] != "complete" or sum(c["counted"] for c in answer["credentials"]) != GROUPS * NEEDED:
+                if answer["status"] != "complete" or sum(c["counted"] for c in answer["credentials"]) != GROUPS * PER_GROUP:
                     raise SystemExit(f"the pathway check is not what it must be: {answer['status']}, {answer['detail']}")
                 if [v["status"] for v in verdicts] != ["valid"] * ACHIEVEMENTS:
                     raise SystemExit("the batch route did not find the 200 credentials valid")
