@@ -330,7 +330,8 @@ def _pathway_cmd(sub) -> None:
 @command
 def _serve_cmd(sub) -> None:
     p = _add(sub, "serve", cmd_serve, "serve the verifier: HTTP API and the verification page",
-             "Serve POST /v1/verify, /v1/verify/batch, /v1/issuers, /v1/roots/{root}, /healthz, /metrics\n"
+             "Serve POST /v1/verify, /v1/verify/batch, /v1/verify/pathway, /v1/issuers, /v1/roots/{root},\n"
+             "/healthz, /metrics "
              "and the page at /. Verdicts come from an index of the registry's events, kept fresh in the\n"
              "background; when the chain cannot be read they are `unverifiable`, never `valid`.\n\n"
              "Under hostile use: every answer has a Content-Security-Policy that lets the page load only\n"

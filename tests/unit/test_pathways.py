@@ -231,6 +231,14 @@ def test_a_disallowed_or_unaccredited_issuer_never_helps(view):
     [aid] = anchored_format_2(view, [aid])
     owned_by(view, aid, OTHER_ISSUER)
     assert check(pathway, [aid], view, subject=Subject(id="did:example:learner-noor-4b2e")).credentials[0].counted is False
+    # and one whose root was anchored by a key of no accredited issuer at all
+    stranger = earned(AID)
+    [stranger] = anchored_format_2(view, [stranger])
+    root = receipt_of(stranger)["merkleRoot"]
+    view.roots[root] = dataclasses.replace(view.roots[root], issuer_id=99)
+    result = check(pathway, [stranger], view)
+    assert result.credentials[0].verdict.status == "invalid" and not result.credentials[0].counted
+    assert "not in the registry" in result.credentials[0].reason + str(result.credentials[0].verdict.checks)
 
 
 def test_one_credential_presented_twice_fills_one_slot(view):
