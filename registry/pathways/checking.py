@@ -134,11 +134,15 @@ class StackResult:
 
 def check(pathway_doc: Any, presented: Sequence[Any], view: ChainView, *, subject: Subject | None = None,
           confirmations: int = 1, now: datetime | None = None) -> StackResult:
-    """The answer on ``presented`` against ``pathway_doc``. Bad requests (too many credentials,
-    several learners and no subject) raise BadInput; anything wrong with a document is an answer."""
+    """The answer on ``presented`` against ``pathway_doc``. Questions that cannot be answered
+    raise BadInput: a pathway that is not a well-formed pathway document (InvalidPathway, naming
+    the field: exit 2, HTTP 422), too many credentials, several learners and no subject. A
+    well-formed pathway that fails its verification (edited, withdrawn, unanchored, another
+    issuer's root) is an answer, ``invalid``; so is anything wrong with a credential."""
     now = now or datetime.now(UTC)
     if len(presented) > MAX_CREDENTIALS:
         raise BadInput(f"credentials: {len(presented):,} given; at most {MAX_CREDENTIALS:,} per check")
+    pathway_document.read(pathway_doc, "pathway")
     verdict = verify(pathway_doc, view, confirmations=confirmations, now=now, document=PATHWAY)
     verdicts = [verify(doc, view, confirmations=confirmations, now=now) for doc in presented]
     if verdict.status != "valid":

@@ -167,3 +167,11 @@ def test_the_schema_documents_the_route_and_its_answer(view):
     assert "RequirementModel" in schema["components"]["schemas"]
     body = route["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["credentials"]["maxItems"] == 1000
+
+
+def test_a_malformed_pathway_is_422_naming_its_field(view):
+    bad = published(view)
+    bad["requirement"]["allOf"][0]["weight"] = 2  # an unknown field: not a pathway document at all
+    answer = post(view, {"pathway": bad, "credentials": anchored(view, [earned(SQL)]), "subject": {"id": LEARNER}})
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("pathway: requirement.allOf[0].weight: unknown field")

@@ -284,6 +284,13 @@ def test_a_withdrawn_pathway_says_so(view):
     assert result.status == "invalid" and result.detail.startswith("the pathway was withdrawn by its issuer")
 
 
+def test_a_malformed_pathway_is_a_question_that_cannot_be_answered(view):
+    bad = pathway_doc()
+    bad["requirement"]["allOf"][2]["n"] = 5
+    with pytest.raises(InvalidPathway, match=r"^pathway: requirement.allOf\[2\].n: is 5, more than its 2 children"):
+        check(bad, anchored(view, [earned(SQL)]), view)
+
+
 def test_an_unanchored_or_unsigned_pathway_is_invalid(view):
     result = check(pathway_doc(), [], view)
     assert result.status == "invalid" and "proof chain" in result.detail
