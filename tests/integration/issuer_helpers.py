@@ -26,6 +26,7 @@ from blockcerts_merkletools import MerkleTools
 from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector
 from sqlalchemy import select
+from web3.exceptions import TransactionNotFound
 
 from registry import credentials
 from registry.anchoring import PROOF_TYPE, credential_file_name
@@ -53,6 +54,18 @@ class Issuer(NamedTuple):
 
 
 # ---------------------------------------------------------------------------- chain set-up
+
+def wait_in_mempool(registry: RegistryClient, tx_hash: str, timeout: float = 30) -> None:
+    """Until the node has ``tx_hash`` (pending or mined)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            registry.w3.eth.get_transaction(tx_hash)
+            return
+        except TransactionNotFound:
+            assert time.monotonic() < deadline, f"{tx_hash} never reached the node"
+            time.sleep(0.1)
+
 
 def key_hex(account: LocalAccount) -> str:
     return "0x" + bytes(account.key).hex()

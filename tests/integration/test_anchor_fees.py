@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from web3.exceptions import TransactionNotFound
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from issuer_helpers import (  # noqa: E402, F401 (academy, env, home, registry: fixtures)
+    wait_in_mempool,
     Issuer,
     StoreView,
     academy,
@@ -60,17 +59,6 @@ def _max_fees(home: Path) -> list[int]:
     """maxFee of every signed anchor transaction, in order, from the journal."""
     return [int(re.search(r"maxFee (\d+)", j["detail"]).group(1)) for j in StoreView(home).journal()
             if j["event"] in ("sent", "replaced")]
-
-
-def _wait_in_mempool(registry, tx_hash: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            registry.w3.eth.get_transaction(tx_hash)
-            return
-        except TransactionNotFound:
-            assert time.monotonic() < deadline, f"{tx_hash} never reached the node"
-            time.sleep(0.1)
 
 
 def _assert_all_issued_once(home: Path, registry, issuer: Issuer, items: list) -> None:
@@ -183,7 +171,7 @@ def _reverted_anchor(url: str, env: dict[str, str], home: Path, registry, issuer
         try:
             wait_for_journal(home, "sent", job)
             [anchor_tx] = StoreView(home).batches()[0].tx_hashes
-            _wait_in_mempool(registry, anchor_tx)
+            wait_in_mempool(registry, anchor_tx)
             suspend = registry.contract.functions.setIssuerSuspended(issuer.id, True).build_transaction({
                 "from": owner.address, "chainId": registry.chain_id, "nonce": nonce(registry, owner.address),
                 "gas": 100_000, "maxFeePerGas": 100 * GWEI, "maxPriorityFeePerGas": 50 * GWEI})

@@ -34,6 +34,7 @@ from web3.exceptions import TransactionNotFound
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from issuer_helpers import (  # noqa: E402, F401 (academy, env, home, registry: fixtures)
+    wait_in_mempool,
     EXAMPLES,
     REPO,
     Issuer,
@@ -134,17 +135,6 @@ def _set_base_fee(url: str, wei: int) -> None:
     """The next block's base fee is ``wei``; returns once a block with it is the latest."""
     rpc(url, "anvil_setNextBlockBaseFeePerGas", [hex(wei)])
     rpc(url, "evm_mine")
-
-
-def _wait_in_mempool(registry: RegistryClient, tx_hash: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            registry.w3.eth.get_transaction(tx_hash)
-            return
-        except TransactionNotFound:
-            assert time.monotonic() < deadline, f"{tx_hash} never reached the node"
-            time.sleep(0.1)
 
 
 def _wait_for_dump(state: Path, after: float, timeout: float = 15) -> None:
@@ -257,7 +247,7 @@ def test_a_base_fee_above_the_cap_makes_the_job_wait_without_overpaying_and_it_f
         job = credreg_background(env, "anchor", "--json", "--confirmations", "3", "--max-fee-gwei", "10",
                                  "--replace-after", "1", "--timeout", "120")
         wait_for_journal(home, "sent", job)
-        _wait_in_mempool(registry, StoreView(home).batches()[0].tx_hashes[0])
+        wait_in_mempool(registry, StoreView(home).batches()[0].tx_hashes[0])
         with _base_fee_held(anvil.url, 50 * GWEI):
             rpc(anvil.url, "evm_setIntervalMining", [1])
             start = registry.w3.eth.block_number
@@ -296,7 +286,7 @@ def test_a_reorg_of_the_anchoring_block_during_confirmations_is_noticed_and_the_
         job = credreg_background(env, "anchor", "--json", "--confirmations", "3", "--timeout", "120")
         wait_for_journal(home, "sent", job)
         [tx_hash] = StoreView(home).batches()[0].tx_hashes
-        _wait_in_mempool(registry, tx_hash)
+        wait_in_mempool(registry, tx_hash)
         rpc(anvil.url, "evm_mine")
         wait_for_journal(home, "mined", job)
         first = w3.eth.get_transaction_receipt(tx_hash)
