@@ -100,12 +100,14 @@ def schema_errors(credential: Mapping[str, Any]) -> list[str]:
     return [f"{e.json_path}: {e.message}" for e in errors]
 
 
-def _node() -> str:
+def node(packages: Iterable[str] = NPM_PACKAGES) -> str:
+    """The path of ``node``, once it and the npm ``packages`` the checks need are there (else the
+    test fails: a missing verifier is a broken set-up, not a reason to skip)."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not on PATH: the ecosystem checks run jsonld.js and the verifiers in Node "
                     "(run `make setup`)")
-    missing = [p for p in NPM_PACKAGES if not (REPO / "node_modules" / p / "package.json").is_file()]
+    missing = [p for p in packages if not (REPO / "node_modules" / p / "package.json").is_file()]
     if missing:
         pytest.fail(f"npm packages missing from {REPO / 'node_modules'}: {', '.join(missing)} (run `make setup`)")
     return node
@@ -118,12 +120,12 @@ def _file_count(paths: list[str]) -> int:
 
 def _run(script: Path, args: list[str], paths: Iterable[str | os.PathLike[str]], ok_key: str) -> list[dict]:
     """Run ``script`` once over ``paths``; its per-file results, checked against its exit code."""
-    node = _node()
+    executable = node()
     paths = [str(p) for p in paths]
     expected = _file_count(paths)
     if not expected:
         pytest.fail(f"{script.name}: no credential files in {paths} (a check over nothing would pass)")
-    run = subprocess.run([node, str(script), *args, *paths], capture_output=True, text=True, cwd=REPO,
+    run = subprocess.run([executable, str(script), *args, *paths], capture_output=True, text=True, cwd=REPO,
                          timeout=_TIMEOUT, check=False)
     if run.returncode not in (0, 1):
         pytest.fail(f"{script.name} failed to run (exit {run.returncode}): {run.stderr.strip()}")

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +26,10 @@ from registry import credentials
 from registry.credentials import signing
 from registry.identity import did
 from registry.identity.keys import SigningKey
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import ecosystem  # noqa: E402  (tests/ecosystem.py)
 
 REPO = Path(__file__).resolve().parents[2]
 # Each verifier's script, and the error it gives for a signature that does not match.
@@ -44,14 +48,7 @@ CREATED = "2025-06-27T09:00:00Z"
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    path = shutil.which("node")
-    if path is None:
-        pytest.fail("node is not on PATH: the interoperability tests run Digital Bazaar's verifier in Node")
-    missing = [p for p in NPM_PACKAGES if not (REPO / "node_modules" / p / "package.json").is_file()]
-    if missing:
-        pytest.fail(f"npm packages missing from {REPO / 'node_modules'}: {', '.join(missing)} "
-                    "(run `make setup` or `npm ci`)")
-    return path
+    return ecosystem.node(NPM_PACKAGES)
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import ecosystem  # noqa: E402
 from ecosystem import served  # noqa: E402
 
 from registry import credentials  # noqa: E402
@@ -63,13 +64,7 @@ class Site(NamedTuple):
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    path = shutil.which("node")
-    if path is None:
-        pytest.fail("node is not on PATH: the interoperability tests run the ecosystem's verifiers in Node")
-    missing = [p for p in NPM_PACKAGES if not (REPO / "node_modules" / p / "package.json").is_file()]
-    if missing:
-        pytest.fail(f"npm packages missing from {REPO / 'node_modules'}: {', '.join(missing)} (run `npm ci`)")
-    return path
+    return ecosystem.node(NPM_PACKAGES)
 
 
 @pytest.fixture(params=sorted(SCRIPTS))
