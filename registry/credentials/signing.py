@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -134,15 +135,8 @@ def verify(secured: dict, public_key: bytes) -> bool:
     proof that names no ``previousProof`` is. The key is the caller's to resolve from the proof's
     ``verificationMethod``; malformed proofs are not valid, an unknown context is BadInput.
     """
-    proof: Any = secured.get("proof")
-    if isinstance(proof, list):
-        ours = [p for p in proof if isinstance(p, dict) and p.get("cryptosuite") == CRYPTOSUITE]
-        proof = ours[0] if len(ours) == 1 else None
-    if not isinstance(proof, dict) or proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE \
-            or "previousProof" in proof:
-        return False
-    signature = _decode_proof_value(proof.get("proofValue"))
-    if signature is None:
+    proof, signature = signature_proof(secured, CRYPTOSUITE)
+    if proof is None or signature is None:
         return False
     document = {k: v for k, v in secured.items() if k != "proof"}
     if "@context" in proof:
@@ -156,6 +150,22 @@ def verify(secured: dict, public_key: bytes) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def signature_proof(secured: Mapping[str, Any], cryptosuite: str) -> tuple[Mapping[str, Any] | None, bytes | None]:
+    """The issuer's ``cryptosuite`` proof of ``secured`` and its decoded Ed25519 signature, (None,
+    None) when there is not exactly one well-formed such proof. ``proof`` is that proof, or a list
+    holding it beside others (format 2: the anchor chained to it); a proof that names a
+    ``previousProof`` is not an issuer's first signature."""
+    proof: Any = secured.get("proof")
+    if isinstance(proof, list):
+        ours = [p for p in proof if isinstance(p, Mapping) and p.get("cryptosuite") == cryptosuite]
+        proof = ours[0] if len(ours) == 1 else None
+    if not isinstance(proof, Mapping) or proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != cryptosuite \
+            or "previousProof" in proof:
+        return None, None
+    signature = _decode_proof_value(proof.get("proofValue"))
+    return (proof, signature) if signature is not None else (None, None)
 
 
 def _decode_proof_value(value: object) -> bytes | None:

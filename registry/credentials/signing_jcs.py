@@ -17,13 +17,12 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-import base58
 import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from registry.credentials._base58 import b58encode
-from registry.credentials.signing import PROOF_TYPE, Signer
+from registry.credentials.signing import PROOF_TYPE, Signer, signature_proof
 from registry.errors import BadInput
 
 CRYPTOSUITE = "eddsa-jcs-2022"
@@ -59,19 +58,8 @@ def verify(secured: Mapping[str, Any], public_key: bytes) -> bool:
     ``proof`` is that proof, or a list holding exactly one such proof beside others (format 2:
     the anchor chained to it), checked over the document without ``proof``. Malformed proofs
     are not valid."""
-    proof: Any = secured.get("proof")
-    if isinstance(proof, list):
-        ours = [p for p in proof if isinstance(p, Mapping) and p.get("cryptosuite") == CRYPTOSUITE]
-        proof = ours[0] if len(ours) == 1 else None
-    if not isinstance(proof, Mapping) or proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE \
-            or "previousProof" in proof:
-        return False
-    value = proof.get("proofValue")
-    if not isinstance(value, str) or not value.startswith("z"):
-        return False
-    try:
-        signature = base58.b58decode(value[1:])
-    except ValueError:
+    proof, signature = signature_proof(secured, CRYPTOSUITE)
+    if proof is None or signature is None:
         return False
     document = {k: v for k, v in secured.items() if k != "proof"}
     if "@context" in proof and proof["@context"] != document.get("@context"):
