@@ -28,16 +28,21 @@ CREDENTIAL_BODY: dict[str, Any] = {"required": True, "content": {"application/js
 # array's maxItems is the app's max_batch, written in when the app builds its schema.
 BATCH_BODY: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": {
     "type": "array", "items": {"description": "a credential; anything else gets an invalid verdict"}}}}}
-# A learner's stack and the pathway to hold it to (the route reads it with read_request). Like a
-# batch's items, the pathway and the credentials may be anything: what is not a pathway is an
-# invalid one, what is not a credential gets an invalid verdict. The subject is exactly what the
+# A learner's stack and the pathway to hold it to (the route reads it with read_request). A
+# pathway that is not a well-formed pathway document is a question that cannot be answered (422,
+# naming the field: the issue's "bad documents"), which no JSON Schema can say in full (each
+# achievement once, no cycle, n at most the children); the credentials may be anything: what is
+# not a credential gets an invalid verdict. The subject is exactly what the
 # route takes (null as if absent), so the schema and the route cannot disagree.
 _SUBJECT_KEY = {"id": ("\\S", "the credentialSubject.id the learner's credentials name"),
                 "email": ("@", "the learner's email, matched against each credential's salted identityHash")}
 PATHWAY_BODY: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "required": ["pathway", "credentials"], "additionalProperties": False, "properties": {
-        "pathway": {"description": "A credreg pathway document with its proof chain; anything else is an "
-                                   "invalid pathway"},
+        "pathway": {"type": "object",
+                    "description": "A credreg pathway document with its proof chain (its JSON Schema: "
+                                   "registry/pathways/pathway.schema.json). One that is not a well-formed pathway "
+                                   "is refused, 422 naming the field; a well-formed one that fails its verification "
+                                   "(edited, withdrawn, not anchored by its issuer) is answered `invalid`."},
         "credentials": {"type": "array", "items": {
             "description": "a credential of the learner; anything else gets an invalid verdict and never counts"}},
         "subject": {"description": "whose stack it is, needed when the credentials name several learners or none "
