@@ -41,7 +41,13 @@ _VERDICTS = TypeAdapter(list[VerdictModel])
                         503: {"model": VerdictModel, "description": "the chain cannot be read: unverifiable"}})
 async def verify_one(request: Request, response: Response, view: View, settings: Config,
                      metrics: Meter) -> dict[str, Any] | Response:
-    """Verify one credential. 200 with the verdict, whatever it is; 503 when the chain cannot be read."""
+    """Verify one credential. 200 with the verdict, whatever it is; 503 when the chain cannot be read.
+
+    A baked badge is taken too, sent with Content-Type image/png or image/svg+xml: the credential
+    is read out of it, then verified the same way; an image without one, malformed or hostile is
+    refused with 422 naming why. (Not in the schema's request body: no schema can say "a PNG that
+    holds a credential", and any other bytes are refused.)
+    """
     started = time.perf_counter()
     kind = _IMAGE_TYPES.get(request.headers.get("content-type", "").split(";")[0].strip().lower())
     if kind is None:  # any other type is read as JSON, as ever (curl -d sends form-urlencoded)
