@@ -310,8 +310,9 @@ def _inspect_cmd(sub) -> None:
              "The leaf's position is not shown: it follows from the path and the leaf count recorded on\n"
              "chain with the root.\n\n"
              "exit codes: 0 shown, 2 not JSON, not a credential or a proof that cannot be decoded\n\n"
-             "examples:\n  credreg inspect .credreg/issued/4b1e….json\n  credreg inspect --json credential.json")
-    p.add_argument("file", type=Path, metavar="FILE")
+             "examples:\n  credreg inspect .credreg/issued/4b1e….json\n  credreg inspect --json credential.json\n"
+             "  credreg inspect badge.png   # a baked badge: the credential inside it")
+    p.add_argument("file", type=Path, metavar="FILE", help="a credential's JSON file, or a baked PNG or SVG badge")
 
 
 @command

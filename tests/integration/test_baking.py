@@ -92,6 +92,13 @@ def test_cli_verify_of_a_baked_badge_is_valid_and_says_it_was_unbaked(baked, kin
     assert (code, verdict["status"], verdict["unbakedFrom"]) == (0, "valid", str(path))
 
 
+def test_cli_inspect_of_a_baked_badge_shows_the_credential_inside(baked):
+    code, out, err = credreg(_env(baked.world), "inspect", str(baked.svg))
+    assert code == 0 and out.startswith(f"unbaked from {baked.svg} (SVG badge)\ncredential urn:uuid:"), err
+    data = json.loads(credreg(_env(baked.world), "inspect", str(baked.svg), "--json")[1])
+    assert data["unbakedFrom"] == str(baked.svg) and data["proofFormat"] == 2
+
+
 def _tampered(image: bytes) -> bytes:
     doc = json.loads(baking.unbake(image).text)
     doc["credentialSubject"]["achievement"]["name"] = "Rocket Science – Level 9"

@@ -193,3 +193,31 @@ def test_svg_credential_over_the_limit_is_refused():
 def test_svg_whose_openbadges_prefix_means_something_else_is_refused():
     _refused(b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="https://example.org/other">'
              b"<openbadges:credential>{}</openbadges:credential></svg>", "binds the prefix openbadges")
+
+
+# --- the achievement's image as a data: URI (registry/sharing/images.py) -------------------------
+
+def test_a_data_uri_image_round_trips_and_other_uris_are_not_baked():
+    from registry.sharing import images
+
+    assert images.image_of_data_uri(images.data_uri(_png(), "png"), "x") == ("png", _png())
+    assert images.image_of_data_uri("data:image/svg+xml;utf8,%3Csvg%20xmlns='http://www.w3.org/2000/svg'/%3E",
+                                    "x") == ("svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    assert images.image_of_data_uri("https://example.org/badge.png", "x") is None
+    assert images.image_of_data_uri("data:image/gif;base64,R0lGOD", "x") is None
+    with pytest.raises(BadInput, match="not valid base64"):
+        images.image_of_data_uri("data:image/png;base64,!!", "x")
+    with pytest.raises(BadInput, match="says image/png but does not hold one"):
+        images.image_of_data_uri("data:image/png;base64,e30=", "x")
+
+
+def test_badge_for_bakes_a_credential_file_whose_achievement_image_is_a_data_uri():
+    from registry.sharing import images
+
+    doc = {"credentialSubject": {"achievement": {"image": {"id": images.data_uri(_png(), "png"), "type": "Image"}}}}
+    text = json.dumps(doc, separators=(",", ":")) + "\n"
+    kind, badge = images.badge_for(text)
+    assert kind == "png" and baking.unbake_png(badge) == text.strip().encode()
+    assert images.badge_for('{"credentialSubject":{"achievement":{"image":"https://example.org/b.png"}}}') is None
+    with pytest.raises(BadInput, match="over the 262,144-byte limit"):
+        images.checked_image(_png() + b"\0" * images.MAX_EMBEDDED_IMAGE_BYTES, "big.png")
