@@ -49,6 +49,9 @@ class AnchorOptions:
     timeout: float = 900.0  # then give up for this run; the journal keeps the batch for the next
     poll: float = 0.5
     workers: int = 2
+    # `anchor --bake`: a credential file's text to (kind, baked image) or None, run on each file
+    # written; given by the caller, so anchoring knows nothing of images (registry/sharing).
+    bake: Callable[[str], tuple[str, bytes] | None] | None = None
 
     def __post_init__(self) -> None:
         if self.confirmations < 1:
@@ -396,7 +399,7 @@ class AnchorJob:
         out.mkdir(parents=True, exist_ok=True)
         head, chained = proof_parts(batch)
         spec = WriteSpec(self.store.engine.url.render_as_string(hide_password=False), batch.id, str(out), head,
-                         chained)
+                         chained, self.options.bake)
         files = batch.credential_count  # the salt leaf, if any, is last and has no file
         workers = self.options.workers if files >= _PARALLEL_FILES else 1
         write_parallel(spec, tree, files, workers, self.say)

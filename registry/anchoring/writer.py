@@ -58,6 +58,7 @@ class WriteSpec:
     out_dir: str
     proof_head: str  # format 1: the proof object's text up to its per-leaf members
     chained: ChainedProof | None = None  # format 2
+    bake: Callable[[str], tuple[str, bytes] | None] | None = None  # AnchorOptions.bake
 
 
 def _chained_proof(parts: ChainedProof, signature_id: str, target: str, path: str) -> str:
@@ -141,7 +142,10 @@ def write_range(spec: WriteSpec, tree: MerkleTree, start: int, stop: int,
             if leaf != start + n:
                 break
             text = document_text(spec, cid, target, doc, signature_id, path)
-            out.write(credential_file_name(cid), text.encode())
+            name = credential_file_name(cid)
+            out.write(name, text.encode())
+            if spec.bake is not None and (badge := spec.bake(text)) is not None:
+                out.write(f"{name[:-5]}.{badge[0]}", badge[1])  # beside it: <uuid>.png or <uuid>.svg
             written = n + 1
             if n == (stop - start) // 2:
                 checkpoint("writing")

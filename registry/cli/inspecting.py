@@ -1,4 +1,4 @@
-"""`credreg inspect FILE`: a credential, its proofs decoded and its issuer DID, offline.
+"""`credreg inspect FILE`: a credential (or a baked badge's), its proofs decoded and its issuer DID, offline.
 
 Nothing is checked on chain: what inspect can check without one, it does (the targetHash
 against the hash recomputed from the document, the Merkle path against the root).
@@ -10,6 +10,7 @@ from typing import Any
 
 from registry.cli import output
 from registry.cli.context import Context
+from registry.cli.sharing import load_credential_or_badge
 from registry.errors import BadInput, ExitCode
 
 LEAF_POSITION = "not derivable offline: it follows from the path and the leaf count anchored on chain"
@@ -21,7 +22,7 @@ def cmd_inspect(ctx: Context) -> int:
     from registry.credentials import proofs
 
     path = ctx.args.file
-    doc = credentials.load_file(path)  # unreadable or not JSON: exit 2, naming the file
+    doc, baked = load_credential_or_badge(path)  # unreadable, not JSON, a hostile image: exit 2, naming the file
     credentials.validate({k: v for k, v in doc.items() if k != "proof"}, str(path))
     try:
         form = proofs.proof_format(doc)
@@ -35,7 +36,11 @@ def cmd_inspect(ctx: Context) -> int:
         raise BadInput(f"{path}: {exc}") from None
     data = {"file": str(path), "credential": {k: v for k, v in doc.items() if k != "proof"},
             "issuer": _issuer(doc["issuer"]), "proofFormat": form, "proofs": described}
-    ctx.emit(data, output.inspection(data))
+    text = output.inspection(data)
+    if baked:
+        data["unbakedFrom"] = str(path)
+        text = f"unbaked from {path} ({baked.upper()} badge)\n{text}"
+    ctx.emit(data, text)
     return ExitCode.OK
 
 

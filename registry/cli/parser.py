@@ -26,6 +26,7 @@ from registry.cli.pathway_checking import cmd_pathway_check
 from registry.cli.pathway_issuing import cmd_pathway_award, cmd_pathway_publish
 from registry.cli.publishing import cmd_publish
 from registry.cli.serve import cmd_serve
+from registry.cli.sharing import cmd_bake
 from registry.cli.verify import cmd_verify
 from registry.errors import CredregError, ExitCode
 
@@ -150,6 +151,9 @@ def _issue_cmd(sub) -> None:
     p.add_argument("--roster", help="CSV of learners (name, email or id, optional validFrom/validUntil)")
     p.add_argument("--achievement", help="JSON of the Achievement every roster row earns")
     p.add_argument("--valid-from", help="validFrom for roster rows without one (default: now)")
+    p.add_argument("--image", metavar="FILE",
+                   help="with --roster: a PNG or SVG (at most 256 KiB) put into the achievement as its image, a "
+                        "data: URI, so `credreg anchor --bake` can bake each credential into it")
     p.add_argument("--signing-key", metavar="FILE",
                    help="the Ed25519 keystore to sign with (default: found in $CREDREG_HOME/keys by the issuer's DID)")
     p.add_argument("--workers", type=_positive_int, metavar="N",
@@ -210,6 +214,9 @@ def _anchor_cmd(sub) -> None:
                    help="seconds to wait for mining before leaving the batch to the next run (default 900)")
     p.add_argument("--no-award", action="store_true",
                    help="skip the first step: awarding the completion credentials of the issuer's pathways")
+    p.add_argument("--bake", action="store_true",
+                   help="beside each <uuid>.json also write <uuid>.png or .svg, the badge with the credential "
+                        "baked in, when the achievement's image is a PNG or SVG data: URI (issue --image)")
     _publish_flags(p, "at the end, refresh")
 
 
@@ -262,13 +269,35 @@ def _status_cmd(sub) -> None:
 
 @command
 def _verify_cmd(sub) -> None:
-    p = _add(sub, "verify", cmd_verify, "verify a credential file against the registry",
+    p = _add(sub, "verify", cmd_verify, "verify a credential file (or a baked badge image) against the registry",
              "Verify a credential: its hash, its Merkle path, the on-chain root and issuer, revocation and\n"
-             "validity period, reading the chain directly.\n\n"
-             "exit codes: 0 valid, 1 not valid (invalid, revoked, expired), 2 unreadable file,\n"
-             "3 unverifiable (chain unreachable or anchor not deep enough yet)")
-    p.add_argument("file", type=Path, metavar="FILE")
+             "validity period, reading the chain directly. FILE may be a baked badge (a PNG or SVG made by\n"
+             "`credreg bake` or any Open Badges 3.0 baker): the credential is read out of it first.\n\n"
+             "exit codes: 0 valid, 1 not valid (invalid, revoked, expired), 2 unreadable file or a\n"
+             "malformed or hostile image, 3 unverifiable (chain unreachable or anchor not deep enough yet)\n\n"
+             "examples:\n  credreg verify .credreg/issued/4b1e….json\n  credreg verify badge.png")
+    p.add_argument("file", type=Path, metavar="FILE", help="a credential's JSON file, or a baked PNG or SVG badge")
     p.add_argument("--confirmations", type=_positive_int, default=1, help="blocks deep an anchor must be (default 1)")
+
+
+@command
+def _bake_cmd(sub) -> None:
+    p = _add(sub, "bake", cmd_bake, "bake a credential into its badge image (PNG or SVG), for sharing",
+             "Put a credential inside a badge image, as Open Badges 3.0 defines it: in a PNG, one\n"
+             "iTXt chunk with the keyword openbadgecredential; in an SVG, an <openbadges:credential>\n"
+             "element holding the credential's JSON. The image still shows as before; wallets and\n"
+             "verifiers read the credential out of it (`credreg verify OUT`, POST /v1/verify with\n"
+             "Content-Type image/png or image/svg+xml). An image baked already gets the new credential\n"
+             "in place of the old. Nothing is checked on chain here: bake, then verify.\n\n"
+             "exit codes: 0 baked, 2 not a credential, not a PNG or SVG, an SVG with a DOCTYPE or a\n"
+             "script, over the size limits (image 8 MiB, credential 1 MiB), or OUT exists (--force)\n\n"
+             "examples:\n  credreg bake .credreg/issued/4b1e….json badge.png        # writes .credreg/issued/4b1e….png\n"
+             "  credreg bake credential.json badge.svg -o ada-badge.svg")
+    p.add_argument("credential", type=Path, metavar="CREDENTIAL", help="the credential's JSON file")
+    p.add_argument("image", type=Path, metavar="IMAGE", help="the badge image: a PNG or an SVG")
+    p.add_argument("-o", "--out", metavar="OUT",
+                   help="the baked image to write (default: CREDENTIAL's name with .png or .svg, beside it)")
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
 
 
 @command
@@ -281,8 +310,9 @@ def _inspect_cmd(sub) -> None:
              "The leaf's position is not shown: it follows from the path and the leaf count recorded on\n"
              "chain with the root.\n\n"
              "exit codes: 0 shown, 2 not JSON, not a credential or a proof that cannot be decoded\n\n"
-             "examples:\n  credreg inspect .credreg/issued/4b1e….json\n  credreg inspect --json credential.json")
-    p.add_argument("file", type=Path, metavar="FILE")
+             "examples:\n  credreg inspect .credreg/issued/4b1e….json\n  credreg inspect --json credential.json\n"
+             "  credreg inspect badge.png   # a baked badge: the credential inside it")
+    p.add_argument("file", type=Path, metavar="FILE", help="a credential's JSON file, or a baked PNG or SVG badge")
 
 
 @command

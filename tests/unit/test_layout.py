@@ -24,9 +24,11 @@ BELOW = {
     "verification": {"chain", "store", "merkle", "credentials", "identity", "errors"},
     # Pathways check a stack with verify(): verification is the one room of its group it reads.
     "pathways": {"verification", "chain", "store", "merkle", "credentials", "identity", "errors"},
-    "service": {"anchoring", "verification", "status", "pathways", "chain", "store", "merkle", "credentials",
+    # Baking reads and writes images and hands the credential's text to the strict parser.
+    "sharing": {"credentials", "errors"},
+    "service": {"sharing", "anchoring", "verification", "status", "pathways", "chain", "store", "merkle", "credentials",
                 "identity", "errors"},
-    "cli": {"service", "anchoring", "verification", "status", "pathways", "chain", "store", "merkle", "credentials",
+    "cli": {"service", "sharing", "anchoring", "verification", "status", "pathways", "chain", "store", "merkle", "credentials",
             "identity", "errors"},
 }
 

@@ -2,7 +2,9 @@
 
 A body is read raw under a byte cap and parsed strictly (``bodies.py``). A body that is not a
 credential, or an array of them, is refused (422); a credential wrong in any way gets a verdict,
-not an error.
+not an error. POST /v1/verify also takes a baked badge (Content-Type image/png or image/svg+xml,
+under the same byte cap): the credential is read out of it (registry/sharing/baking.py), then
+verified as a JSON body is; an image that is malformed or hostile is refused (422, naming why).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from pydantic import TypeAdapter
 
 from registry.chain.view import ChainView
 from registry.credentials._gc_pause import paused
-from registry.service.bodies import parse_json, read_bytes, read_json, written, written_by_hand
+from registry.errors import BadInput
+from registry.service.bodies import Body, parse_json, read_bytes, read_json, written, written_by_hand
 from registry.service.dependencies import Config, Meter, View
 from registry.service.metrics import Metrics, log_verdicts
 from registry.service.models import BATCH_BODY, CREDENTIAL_BODY, ErrorModel, VerdictModel
 from registry.service.settings import Settings
+from registry.sharing import baking
 from registry.verification import verify
 
 router = APIRouter(prefix="/v1", tags=["verify"])
@@ -32,13 +36,24 @@ _VERDICTS = TypeAdapter(list[VerdictModel])
 
 @router.post("/verify", response_model=VerdictModel, openapi_extra={"requestBody": CREDENTIAL_BODY},
              responses={413: {"model": ErrorModel, "description": "body over the byte limit"},
-                        422: {"model": ErrorModel, "description": "not a JSON object"},
+                        422: {"model": ErrorModel, "description": "not a JSON object, or an image that holds no "
+                                                               "credential or is refused"},
                         503: {"model": VerdictModel, "description": "the chain cannot be read: unverifiable"}})
 async def verify_one(request: Request, response: Response, view: View, settings: Config,
                      metrics: Meter) -> dict[str, Any] | Response:
-    """Verify one credential. 200 with the verdict, whatever it is; 503 when the chain cannot be read."""
+    """Verify one credential. 200 with the verdict, whatever it is; 503 when the chain cannot be read.
+
+    A baked badge is taken too, sent with Content-Type image/png or image/svg+xml: the credential
+    is read out of it, then verified the same way; an image without one, malformed or hostile is
+    refused with 422 naming why. (Not in the schema's request body: no schema can say "a PNG that
+    holds a credential", and any other bytes are refused.)
+    """
     started = time.perf_counter()
-    body = await read_json(request, settings.max_body_bytes)
+    kind = _IMAGE_TYPES.get(request.headers.get("content-type", "").split(";")[0].strip().lower())
+    if kind is None:  # any other type is read as JSON, as ever (curl -d sends form-urlencoded)
+        body = await read_json(request, settings.max_body_bytes)
+    else:
+        body = _unbaked(await read_bytes(request, settings.max_body_bytes), kind)
     if not isinstance(body.value, dict):
         raise HTTPException(422, "the body must be a JSON object: one credential")
     verdict = verify(body.value, view, confirmations=settings.confirmations, plain=body.plain)
@@ -50,6 +65,23 @@ async def verify_one(request: Request, response: Response, view: View, settings:
     if not body.unicode:  # rare: see bodies.Body
         return written_by_hand(_VERDICT, answer, response.status_code)
     return answer
+
+
+_IMAGE_TYPES = {"image/png": "png", "image/svg+xml": "svg"}
+
+
+def _unbaked(data: bytes, kind: str) -> Body:
+    """The credential baked into a PNG or SVG body, parsed as a JSON body is; 422 naming what is
+    wrong with the image (not that type, bad CRC, two credentials, a bomb, a DOCTYPE, a script)."""
+    found = baking.image_kind(data)
+    if found != kind:
+        raise HTTPException(422, f"the body is not {'a PNG' if kind == 'png' else 'an SVG'} image, "
+                                 "as its Content-Type says")
+    try:
+        text = baking.unbake(data, "request body").text
+    except BadInput as exc:
+        raise HTTPException(422, str(exc)) from None
+    return parse_json(text)
 
 
 @router.post("/verify/batch", response_model=list[VerdictModel], openapi_extra={"requestBody": BATCH_BODY},

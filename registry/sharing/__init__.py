@@ -1,0 +1,1 @@
+"""Sharing a credential: baking it into its badge image and reading it back (``baking``)."""
