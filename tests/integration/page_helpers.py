@@ -143,8 +143,9 @@ def get_json(url: str) -> tuple[int, Any]:
 
 
 @contextlib.contextmanager
-def world(home: Path) -> Iterator[World]:
-    """Anvil, a registry, one issuer, the examples issued and anchored, one revoked, the service up."""
+def world(home: Path, examples: Path = EXAMPLES) -> Iterator[World]:
+    """Anvil, a registry, one issuer, the examples issued and anchored, one revoked, the service up.
+    ``examples``: the folder of credentials to issue (by default examples/credentials), keyed by stem."""
     from registry.chain.client import RegistryClient, connect
     from registry.dev.devchain import Anvil, dev_account
     from registry.service.app import Settings, create_app
@@ -157,16 +158,16 @@ def world(home: Path) -> Iterator[World]:
         env = {"CREDREG_RPC_URL": node.url, "CREDREG_HOME": str(home), "CREDREG_PRIVATE_KEY": key_hex(issuer),
                "CREDREG_REGISTRY": registry.address, "CREDREG_KEYSTORE_PASSWORD": "page-tests"}
         cli(["issuer", "keygen", "--did-web", ISSUER_DID.removeprefix("did:web:")], env)
-        cli(["issue", str(EXAMPLES)], env)
+        cli(["issue", str(examples)], env)
         cli(["anchor", "--confirmations", "1"], env)
         issued = sorted((home / "issued").glob("*.json"))
         files: dict[str, Path] = {}
         for path in issued:
             name = json.loads(path.read_text())["name"]
-            for example in EXAMPLES.glob("*.json"):
+            for example in examples.glob("*.json"):
                 if json.loads(example.read_text())["name"] == name:
                     files[example.stem] = path
-        assert sorted(files) == sorted(p.stem for p in EXAMPLES.glob("*.json")), files
+        assert sorted(files) == sorted(p.stem for p in examples.glob("*.json")), files
         revoked = "workplace-first-aid"
         cli(["revoke", str(files[revoked]), "--reason", "1"], env)
         stack = stack_files(registry, issuer, home.parent / "stack")

@@ -76,15 +76,23 @@ def test_the_page_style_and_script_are_served_as_their_types_from_the_app():
         assert c.get("/page.js").headers["content-type"] == "text/javascript; charset=utf-8"
         assert c.get("/page.js").content == (STATIC / "page.js").read_bytes()
         assert c.get("/").text == (STATIC / "index.html").read_text()
+        for name, kind in [("credential-view.js", "javascript"), ("qr.js", "javascript"), ("print.css", "css"),
+                           ("vendor/qrcode-generator.js", "javascript"), ("credential-view.css", "css")]:
+            answer = c.get(f"/{name}")
+            assert answer.headers["content-type"] == f"text/{kind}; charset=utf-8", name
+            assert answer.content == (STATIC / name).read_bytes() and policy_headers(answer)[0] == PAGE_POLICY
+        assert c.get("/vendor/LICENSE-qrcode-generator").status_code == 404  # only the named files are served
 
 
 def test_the_page_has_nothing_inline_for_its_policy_to_need():
     html = (STATIC / "index.html").read_text()
     assert "<style" not in html
-    assert re.findall(r"<script\b[^>]*>", html) == ['<script src="/page.js">']
+    assert re.findall(r"<script\b[^>]*>", html) == [
+        f'<script src="/{name}">' for name in ("vendor/qrcode-generator.js", "qr.js", "credential-view.js", "page.js")]
     assert re.search(r"<script[^>]*>\s*[^<\s]", html) is None, "a script with inline text"
     assert re.search(r"\son[a-z]+\s*=", html) is None and " style=" not in html and "javascript:" not in html
-    script = (STATIC / "page.js").read_text()
+    # ours; of the vendored QR encoder the page calls only what builds the module matrix (qr.js)
+    script = "".join((STATIC / name).read_text() for name in ("page.js", "credential-view.js", "qr.js"))
     for danger in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
                    "javascript:", "'style'", '"style"', ".style", "setTimeout(\"", "setTimeout('"]:
         assert danger not in script, danger

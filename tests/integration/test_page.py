@@ -26,6 +26,7 @@ import pytest
 
 from registry.credentials import proofs
 from registry.service.policy import PAGE_POLICY
+from registry.service.routers.operations import ASSETS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -294,7 +295,8 @@ def test_the_shareable_link_carries_the_credential_in_the_fragment_only(context,
         assert payload[:40] not in seen.raw_path + seen.query and "#" not in seen.raw_path, seen
         assert seen.query == "", seen
     assert {(s.method, s.path) for s in env.recorder.seen if s.method == "GET"} <= {
-        ("GET", "/"), ("GET", "/page.css"), ("GET", "/page.js"), ("GET", "/favicon.ico")}
+        ("GET", "/"), ("GET", "/page.css"), ("GET", "/page.js"), ("GET", "/favicon.ico"),
+        *(("GET", f"/{name}") for name in ASSETS)}  # the page's own files (credential view, QR code, print)
     posts = env.posts()
     assert [p.path for p in posts] == ["/v1/verify"] * 3
     assert [json.loads(p.body) for p in posts] == [doc, doc, other]

@@ -58,6 +58,23 @@ def page_js() -> Response:
     return Response(_static("page.js"), media_type="text/javascript; charset=utf-8")
 
 
+# The page's other files, served by name the same way: what a verified credential says
+# (credential-view.js and .css), its QR code (qr.js, over the vendored encoder) and the printed
+# certificate (print.css). Nothing else under static/ is served.
+ASSETS = {"credential-view.js": "text/javascript", "credential-view.css": "text/css", "qr.js": "text/javascript",
+          "vendor/qrcode-generator.js": "text/javascript", "print.css": "text/css"}
+
+
+def _asset_route(name: str, media_type: str) -> None:
+    def asset() -> Response:
+        return Response(_static(name), media_type=f"{media_type}; charset=utf-8")
+    router.add_api_route(f"/{name}", asset, methods=["GET"], include_in_schema=False, name=f"asset:{name}")
+
+
+for _name, _type in ASSETS.items():
+    _asset_route(_name, _type)
+
+
 @cache
 def _page_html() -> str:
     return PAGE.read_text()

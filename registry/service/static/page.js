@@ -32,27 +32,7 @@ const fmtTime = (iso) => {
   const d = new Date(iso);
   return isNaN(d) ? iso : d.toLocaleString(undefined, { dateStyle: "long", timeStyle: "long" });
 };
-const fmtDate = (iso) => {
-  const d = new Date(iso);
-  return isNaN(d) ? String(iso) : d.toLocaleDateString(undefined, { dateStyle: "long" });
-};
 const str = (v) => (typeof v === "string" && v.trim() ? v : null);
-
-// What the credential is and whom it was awarded to: shown only once the document is known to be
-// unchanged since it was issued (the integrity check passed), never for an edited one.
-function describe(doc) {
-  const subject = (doc && typeof doc.credentialSubject === "object" && doc.credentialSubject) || {};
-  const achievement = (typeof subject.achievement === "object" && subject.achievement) || {};
-  const named = Array.isArray(subject.identifier) &&
-    subject.identifier.find((i) => i && i.identityType === "name" && i.hashed === false);
-  const rows = [];
-  const add = (label, value) => { if (value) rows.push(el("dt", {}, label), el("dd", {}, value)); };
-  add("Credential", str(achievement.name) || str(doc.name));
-  add("Awarded to", str(subject.name) || (named && str(named.identityHash)));
-  add("Valid from", str(doc.validFrom) && fmtDate(doc.validFrom));
-  add("Valid until", str(doc.validUntil) && fmtDate(doc.validUntil));
-  return rows;
-}
 
 function render(verdict, doc) {
   const [title, text] = SUMMARY[verdict.status] || [verdict.status, ""];
@@ -64,11 +44,14 @@ function render(verdict, doc) {
   for (const c of verdict.checks) {
     list.append(el("li", { class: c.passed ? "pass" : "fail", "data-check": c.name },
       el("span", { class: "mark", "aria-label": c.passed ? "passed" : "failed" }, c.passed ? "✓" : "✗"),
-      el("span", { class: "name" }, LABELS[c.name] || c.name), el("span", { class: "detail" }, c.detail)));
+      el("span", { class: "name" }, LABELS[c.name] || c.name),
+      el("span", { class: "detail" }, c.detail, el("span", { class: "why" }, explainCheck(c.name)))));
   }
   const unchanged = verdict.checks.some((c) => c.name === "integrity" && c.passed);
-  const about = unchanged ? describe(doc) : [];
-  if (about.length) out.append(el("div", { class: "card", id: "credential" }, el("h3", {}, "The credential"), el("dl", {}, ...about)));
+  // What it says (credential-view.js), only once the document is known to be unchanged since it
+  // was issued (the integrity check passed), never for an edited one.
+  const view = unchanged && doc ? credentialView(verdict, doc) : null;
+  if (view) out.append(view.summary);
   out.append(el("div", { class: "card" }, el("h3", {}, "What we checked"), list));
   if (verdict.issuer) {
     out.append(el("div", { class: "card", id: "issuer" }, el("h3", {}, "Issuer"),
@@ -82,6 +65,7 @@ function render(verdict, doc) {
         el("dt", {}, "Transaction"), el("dd", { class: "hash" }, a.transactionHash),
         el("dt", {}, "Registry"), el("dd", {}, el("span", { class: "hash" }, a.registry), ` (chain ${a.chainId})`))));
   }
+  if (view) out.append(...view.details);
 }
 
 let checking = 0;  // only the latest check may paint its answer
@@ -113,6 +97,7 @@ async function check(text) {
     return;
   }
   const link = `${location.origin}${location.pathname}#c=${b64url.encode(JSON.stringify(doc))}`;
+  renderShareExtras(link, doc);  // a QR code, LinkedIn and the certificate's link (when valid)
   $("copy").hidden = false;
   $("copy").onclick = async () => {
     let copied = false;
