@@ -24,9 +24,10 @@ BELOW = {
     "verification": {"chain", "store", "merkle", "credentials", "identity", "errors"},
     # Pathways check a stack with verify(): verification is the one room of its group it reads.
     "pathways": {"verification", "chain", "store", "merkle", "credentials", "identity", "errors"},
-    "service": {"anchoring", "verification", "status", "pathways", "chain", "store", "merkle", "credentials",
+    "sharing": {"store", "merkle", "credentials", "identity", "chain", "errors"},
+    "service": {"anchoring", "verification", "status", "pathways", "sharing", "chain", "store", "merkle", "credentials",
                 "identity", "errors"},
-    "cli": {"service", "anchoring", "verification", "status", "pathways", "chain", "store", "merkle", "credentials",
+    "cli": {"service", "anchoring", "verification", "status", "pathways", "sharing", "chain", "store", "merkle", "credentials",
             "identity", "errors"},
 }
 

@@ -1,0 +1,1 @@
+"""Sharing a credential: baked badge images, encrypted share links, the printable certificate."""
