@@ -18,7 +18,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from registry.errors import BadInput
 from registry.service.bodies import read_json
@@ -30,7 +32,20 @@ from registry.service.share_store import ShareStore
 from registry.sharing import links
 from registry.store.shares import StoredShare, stamp
 
-router = APIRouter(prefix="/v1", tags=["shares"])
+
+class _OnePathRoute(APIRoute):
+    """A route whose 405 names every method of its path: Starlette's names only the first
+    route's, and GET and DELETE /v1/shares/{id} are two routes."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.methods and scope["method"] not in self.methods:
+            allowed = sorted({m for r in router.routes if isinstance(r, APIRoute) and r.path == self.path
+                              for m in r.methods})
+            raise HTTPException(405, "Method Not Allowed", headers={"Allow": ", ".join(allowed)})
+        await super().handle(scope, receive, send)
+
+
+router = APIRouter(prefix="/v1", tags=["shares"], route_class=_OnePathRoute)
 pages = APIRouter(tags=["shares"])
 
 _ID = Annotated[str, Path(description="the share's id: 12 base64url characters")]
@@ -74,6 +89,8 @@ def _share_request(value: Any, settings: Settings) -> tuple[bytes, int]:
     if extra:
         raise HTTPException(422, f"unknown field {extra[0]!r}: a share has ciphertext and expiresInDays")
     days = value.get("expiresInDays", settings.share_default_days)
+    if type(days) is float and days.is_integer():  # 30.0 is an integer to JSON Schema, so to the API
+        days = int(days)
     if type(days) is not int or not 1 <= days <= MAX_SHARE_DAYS:
         raise HTTPException(422, f"expiresInDays must be a whole number of days from 1 to {MAX_SHARE_DAYS}")
     try:
