@@ -17,9 +17,13 @@ import hmac
 import os
 import secrets
 import threading
+import time
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from registry.service.settings import Settings
+from registry.errors import StoreError
 from registry.store import Store
 
 KEY_FILE = "share-client.key"
@@ -37,7 +41,7 @@ class ShareStore:
     def store(self) -> Store:
         with self._lock:
             if self._store is None:
-                self._store = Store.open(self._settings.home, self._settings.store_url)
+                self._store = _opened(self._settings)
             return self._store
 
     def client(self, address: str) -> str:
@@ -53,6 +57,16 @@ class ShareStore:
             self._store.engine.dispose()
 
 
+def _opened(settings: Settings) -> Store:
+    """The store, migrated. Workers of one `credreg serve` may migrate a new store at the same
+    moment: the one that loses the race fails, and finds the schema made when it tries again."""
+    try:
+        return Store.open(settings.home, settings.store_url)
+    except (StoreError, SQLAlchemyError):
+        time.sleep(0.5)
+        return Store.open(settings.home, settings.store_url)
+
+
 def _home_key(home: Path) -> bytes:
     """The key in ``home``, made by the first process that needs it (O_EXCL: workers agree on one)."""
     path = Path(home) / KEY_FILE
@@ -64,7 +78,7 @@ def _home_key(home: Path) -> bytes:
             key = path.read_bytes().strip()
             if key:
                 return key
-            threading.Event().wait(0.02)
+            time.sleep(0.02)
         raise
     key = secrets.token_hex(32).encode()
     with os.fdopen(fd, "wb") as out:

@@ -253,3 +253,18 @@ def test_credreg_share_refuses_a_file_that_is_not_a_credential_and_a_verifier_th
     good.write_text(json.dumps(anchored_format_2(FakeView(), [prepared()])[0]))
     down = _share_cli(str(good), "--verifier", f"http://127.0.0.1:{free_port()}")
     assert down.returncode == 1 and "cannot be reached" in down.stderr
+
+
+def test_workers_opening_a_new_store_at_once_all_get_it(tmp_path):
+    """`serve --workers N` on a fresh home: each worker's first share migrates the store; the
+    losers of that race (alembic's "table already exists") try again and find it made."""
+    code = ("import sys; from pathlib import Path; from registry.service.settings import Settings; "
+            "from registry.service.share_store import _opened; "
+            "print(_opened(Settings(home=Path(sys.argv[1]))).share('AAAAAAAAAAAA'))")
+    for attempt in range(3):
+        home = tmp_path / str(attempt)
+        workers = [subprocess.Popen([sys.executable, "-c", code, str(home)], cwd=REPO, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        results = [w.communicate(timeout=60) for w in workers]
+        assert [w.returncode for w in workers] == [0, 0, 0], [err[-300:] for _, err in results]
+        assert [out.strip() for out, _ in results] == ["None"] * 3
