@@ -27,6 +27,7 @@ from registry.cli.pathway_issuing import cmd_pathway_award, cmd_pathway_publish
 from registry.cli.publishing import cmd_publish
 from registry.cli.serve import cmd_serve
 from registry.cli.sharing import cmd_bake
+from registry.cli.sharing_links import cmd_share
 from registry.cli.verify import cmd_verify
 from registry.errors import CredregError, ExitCode
 
@@ -313,6 +314,26 @@ def _inspect_cmd(sub) -> None:
              "examples:\n  credreg inspect .credreg/issued/4b1e….json\n  credreg inspect --json credential.json\n"
              "  credreg inspect badge.png   # a baked badge: the credential inside it")
     p.add_argument("file", type=Path, metavar="FILE", help="a credential's JSON file, or a baked PNG or SVG badge")
+
+
+@command
+def _share_cmd(sub) -> None:
+    p = _add(sub, "share", cmd_share, "an encrypted short link to a credential, stored on a verifier",
+             "Share a credential as a short link: the file is encrypted here (AES-256-GCM, a fresh key),\n"
+             "only the ciphertext is stored on the verifier, and the link is <verifier>/s/<id>#<key>. The\n"
+             "key after '#' is never sent to any server, so the verifier cannot read what it stores.\n"
+             "Whoever opens the link sees the credential verified, in the browser. The share expires\n"
+             "after --days; the delete token printed once deletes it earlier:\n"
+             "  curl -X DELETE -H 'Authorization: Bearer <token>' <verifier>/v1/shares/<id>\n\n"
+             "exit codes: 0 shared, 1 the verifier refused it or cannot be reached, 2 unreadable file\n\n"
+             "examples:\n  credreg share .credreg/issued/4b1e….json --verifier https://verify.example\n"
+             "  credreg share cred.json --days 30 --qr link.svg")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--verifier", metavar="URL", help="the verifier to store it on (CREDREG_VERIFIER_URL, "
+                   "default http://127.0.0.1:8000)")
+    p.add_argument("--days", type=_number(int, 1, 3650, what="a whole number of days"),
+                   help="days until the share expires, 1 to 3650 (default: the verifier's, 365)")
+    p.add_argument("--qr", type=Path, metavar="OUT.svg", help="also write the full link as a QR code (SVG)")
 
 
 @command

@@ -2,8 +2,8 @@
 
 The chain indexer is built in the lifespan and kept on ``app.state``; routes get the chain view
 through a dependency (``dependencies.py``), so tests can hand in another. Verification reads the
-index only. The routes live in ``routers/``, one module per resource; the answers' shapes in
-``models.py``.
+index only; share links alone need a store, opened on first use (``share_store.py``). The
+routes live in ``routers/``, one module per resource; the answers' shapes in ``models.py``.
 
 Every answer carries the policy headers of ``policy.py`` (CSP, nosniff, no referrer), set outside
 every other layer, 500s included. Calls from other origins' pages are refused unless
@@ -30,8 +30,9 @@ from registry.service._batch_lane import BatchLane
 from registry.service.metrics import Metrics
 from registry.service.policy import DOCS_PATH, SecurityHeaders, docs_page
 from registry.service.ports import MetricsPort
-from registry.service.routers import operations, pathways, public, registry, vc_api, verify
+from registry.service.routers import operations, pathways, public, registry, shares, vc_api, verify
 from registry.service.settings import Settings
+from registry.service.share_store import ShareStore
 
 __all__ = ["Settings", "create_app"]
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
     app.state.metrics = Metrics()
     app.state.view = view
     app.state.batch_lane = None  # made in the lifespan
+    app.state.shares = ShareStore(settings)  # its store opened by the first request about a share
     docs_html, app.docs_policy = docs_page(app.openapi_url, app.title)
 
     @app.get(DOCS_PATH, include_in_schema=False)
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None, view: ChainView | None = None) 
     app.include_router(vc_api.router)
     app.include_router(registry.router)
     app.include_router(operations.router)
+    app.include_router(shares.router)
+    app.include_router(shares.pages)
     if settings.public_dir is not None:
         app.include_router(public.router)  # last: it answers only paths no other route has
 
@@ -106,6 +110,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if lane is not None:
             lane.close()
+        app.state.shares.close()
 
 
 @asynccontextmanager

@@ -214,3 +214,38 @@ class ErrorModel(BaseModel):
     """A refused request (400, 413, 422, 404): what was wrong with it."""
 
     detail: str
+
+
+# ---------------------------------------------------------------------------- encrypted share links
+# A share's request (routers/shares.py reads it raw and strictly, as the verify routes do).
+MAX_SHARE_DAYS = 3650
+# Exactly the texts the route takes: base64url of at least 29 bytes (39 characters) whose first
+# byte is 1 ("AQ" to "Af"), of a length base64 can have (never 1 more than a multiple of 4).
+_B64 = "[A-Za-z0-9_-]"
+SHARE_CIPHERTEXT_PATTERN = f"^A[Q-Za-f]{_B64}{{36}}(?:{_B64}{{4}})*(?:{_B64}{{1,2}}|{_B64}{{4}})$"
+SHARE_BODY: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["ciphertext"], "additionalProperties": False, "properties": {
+        "ciphertext": {"type": "string", "pattern": SHARE_CIPHERTEXT_PATTERN,
+                       "description": "base64url without padding of version byte (1) || 96-bit nonce || "
+                                      "AES-256-GCM ciphertext and tag of the credential's JSON (29 bytes "
+                                      "at least)"},
+        "expiresInDays": {"type": "integer", "minimum": 1, "maximum": MAX_SHARE_DAYS,
+                          "description": "days until the share is deleted (default: the verifier's, 365)"}}}}}}
+
+
+class ShareCreatedModel(BaseModel):
+    """A share stored: its link (append ``#KEY``), its expiry, and the token that deletes it."""
+
+    id: str
+    url: str
+    expiresAt: str
+    deleteToken: str
+
+
+class ShareModel(BaseModel):
+    """A stored share: the ciphertext alone; the key is in the link's fragment, never here."""
+
+    id: str
+    ciphertext: str
+    createdAt: str
+    expiresAt: str

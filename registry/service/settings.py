@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     # comma-separated (https://a.example,https://b.example) or a JSON list; `*` for any origin.
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     metrics_port: int | None = Field(None, ge=1, le=65535)  # /metrics on this port only (serve --metrics-port)
+    # Encrypted share links (routers/shares.py). A share's body holds a credential of up to
+    # max_body_bytes, encrypted and base64url'd (4/3 of it), so its cap is half as much again.
+    share_max_body_bytes: int = Field(3 << 19, ge=1)
+    shares_per_hour: int = Field(60, ge=1)  # per client address (hashed), 429 beyond
+    share_default_days: int = Field(365, ge=1, le=3650)
+    share_base_url: str | None = None  # where links point (default: the URL the request came to)
+    # Keys the hash of a client's address in the store; default: a random key kept in home.
+    share_client_key: SecretStr | None = None
+    # `credreg share`: the verifier it stores the share on.
+    verifier_url: str = "http://127.0.0.1:8000"
 
     @field_validator("cors_origins", mode="before")
     @classmethod

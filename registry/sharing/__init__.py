@@ -1,1 +1,1 @@
-"""Sharing a credential: baking it into its badge image and reading it back (``baking``)."""
+"""Sharing a credential: baked badge images, encrypted share links, the printable certificate."""

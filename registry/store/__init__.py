@@ -13,12 +13,14 @@ each call to its module:
   states and release, the journal, credentials by state;
 - ``revocations``: what the store records of revocations, credential -> (root, leaf);
 - ``status_lists``: each issuer's status lists, indices handed out, index -> (root, leaf);
-- ``pathway_awards``: an issuer's pathways, and the completion credentials awarded (once each).
+- ``pathway_awards``: an issuer's pathways, and the completion credentials awarded (once each);
+- ``shares``: encrypted share links (ciphertext only), under an hourly limit per client.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from registry.store import batches as _batches
 from registry.store import pathway_awards as _pathway_awards
 from registry.store import queue as _queue
 from registry.store import revocations as _revocations
+from registry.store import shares as _shares
 from registry.store import status_lists as _status_lists
 from registry.store._common import now
 from registry.store.batches import Batch
@@ -35,9 +38,11 @@ from registry.store.pathway_awards import StoredDocument, StoredPathway
 from registry.store.engine import MIGRATIONS, migrate, open_engine, store_url
 from registry.store.queue import NewCredential
 from registry.store.revocations import IssuedCredential
+from registry.store.shares import StoredShare
 from registry.store.status_lists import Reserved, StatusList
 
-__all__ = ["Batch", "IssuedCredential", "NewCredential", "Reserved", "StatusList", "Store", "StoredDocument", "StoredPathway", "now",
+__all__ = ["Batch", "IssuedCredential", "NewCredential", "Reserved", "StatusList", "Store", "StoredDocument", "StoredPathway", "StoredShare",
+           "now",
            "store_url"]
 
 _MIGRATIONS = MIGRATIONS  # where the migration tests upgrade a store to a given revision from
@@ -137,3 +142,13 @@ class Store:
 
     def enqueue_award(self, item: NewCredential, pathway_id: str, learner: str) -> bool:
         return _pathway_awards.enqueue_award(self.engine, item, pathway_id, learner)
+
+    # ------------------------------------------------------------------ encrypted share links
+    def add_share(self, share: StoredShare, client: str, per_hour: int, at: datetime) -> float | None:
+        return _shares.add_share(self.engine, share, client, per_hour, at)
+
+    def share(self, share_id: str) -> StoredShare | None:
+        return _shares.share(self.engine, share_id)
+
+    def delete_share(self, share_id: str) -> bool:
+        return _shares.delete_share(self.engine, share_id)

@@ -3,7 +3,8 @@ the ORM's unit of work would make slow). Schema changes go through alembic migra
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import (Column, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint,
+                        text)
 
 metadata = MetaData()
 
@@ -121,4 +122,19 @@ pathway_awards = Table(
     Column("credential_id", String, nullable=False, unique=True),
     Column("awarded_at", String, nullable=False),
     UniqueConstraint("issuer_did", "pathway_id", "learner", name="uq_pathway_awards_learner"),
+)
+
+# Encrypted share links (migration 0008, registry/sharing/links.py): the ciphertext only, never
+# its key; the delete token as its sha256; ``client`` a keyed hash of the creator's address,
+# kept for the hour the rate limit counts, then cleared. Expired rows are deleted as new shares come.
+shares = Table(
+    "shares", metadata,
+    Column("id", String(16), primary_key=True),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("created_at", String, nullable=False),
+    Column("expires_at", String, nullable=False),
+    Column("delete_token_hash", String(64), nullable=False),
+    Column("client", String(64)),
+    Index("ix_shares_client", "client", "created_at"),
+    Index("ix_shares_expires_at", "expires_at"),
 )

@@ -156,3 +156,39 @@ def test_issue_anchor_and_revoke_with_the_store_on_postgresql(run_cli, pg_url, e
     assert registry.is_revoked(root, leaf) and not registry.is_revoked(root, (leaf + 1) % 40)
     assert StoreView(home).find(items[3].credential_id).revoked_at is not None
     assert StoreView(home).counts() == {"issued": 40}
+
+
+def test_share_links_are_stored_read_limited_expired_and_deleted_on_postgresql(pg_url, tmp_path):
+    """The verifier's shares in PostgreSQL (bytea ciphertext): what SQLite does, the same answers."""
+    from datetime import UTC, datetime, timedelta
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import update
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+    from chain_fakes import FakeView
+
+    from registry.service.app import Settings, create_app
+    from registry.sharing import links
+    from registry.store.schema import shares
+    from registry.store.shares import stamp
+
+    app = create_app(Settings(home=tmp_path, store_url=pg_url, shares_per_hour=2), view=FakeView())
+    with TestClient(app) as client:
+        sealed = links.seal(b'{"name": "Introduction to SQL"}')
+        made = client.post("/v1/shares", json={"ciphertext": links.b64url(sealed.blob), "expiresInDays": 7})
+        assert made.status_code == 201
+        share_id, token = made.json()["id"], made.json()["deleteToken"]
+        got = client.get(f"/v1/shares/{share_id}")
+        assert links.open_sealed(links.from_b64url(got.json()["ciphertext"]), sealed.key) == b'{"name": "Introduction to SQL"}'
+        second = client.post("/v1/shares", json={"ciphertext": links.b64url(sealed.blob)}).json()
+        assert client.post("/v1/shares", json={"ciphertext": links.b64url(sealed.blob)}).status_code == 429
+        engine = app.state.shares.store().engine
+        with engine.begin() as conn:
+            conn.execute(update(shares).where(shares.c.id == second["id"])
+                         .values(expires_at=stamp(datetime.now(UTC) - timedelta(seconds=1))))
+        assert client.get(f"/v1/shares/{second['id']}").status_code == 410
+        assert client.delete(f"/v1/shares/{share_id}", headers={"Authorization": "Bearer nope"}).status_code == 403
+        assert client.delete(f"/v1/shares/{share_id}", headers={"Authorization": f"Bearer {token}"}).status_code == 204
+        assert client.get(f"/v1/shares/{share_id}").status_code == 404
+    assert not (tmp_path / "credreg.db").exists()  # the URL was used, not SQLite in the home

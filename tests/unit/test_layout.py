@@ -24,12 +24,13 @@ BELOW = {
     "verification": {"chain", "store", "merkle", "credentials", "identity", "errors"},
     # Pathways check a stack with verify(): verification is the one room of its group it reads.
     "pathways": {"verification", "chain", "store", "merkle", "credentials", "identity", "errors"},
-    # Baking reads and writes images and hands the credential's text to the strict parser.
-    "sharing": {"credentials", "errors"},
-    "service": {"sharing", "anchoring", "verification", "status", "pathways", "chain", "store", "merkle", "credentials",
-                "identity", "errors"},
-    "cli": {"service", "sharing", "anchoring", "verification", "status", "pathways", "chain", "store", "merkle", "credentials",
-            "identity", "errors"},
+    # Baking reads and writes images and hands the credential's text to the strict parser; share
+    # links keep their ciphertext in the store.
+    "sharing": {"store", "merkle", "credentials", "identity", "chain", "errors"},
+    "service": {"anchoring", "verification", "status", "pathways", "sharing", "chain", "store", "merkle",
+                "credentials", "identity", "errors"},
+    "cli": {"service", "anchoring", "verification", "status", "pathways", "sharing", "chain", "store", "merkle",
+            "credentials", "identity", "errors"},
 }
 
 

@@ -44,7 +44,7 @@ def metrics(view: View, meter: Meter) -> Response:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def page() -> HTMLResponse:
-    return HTMLResponse(_page_html())
+    return HTMLResponse(page_html())
 
 
 # The page's style and script are files of its own origin, not inline: its CSP allows no other (policy.py).
@@ -76,7 +76,7 @@ for _name, _type in ASSETS.items():
 
 
 @cache
-def _page_html() -> str:
+def page_html() -> str:
     return PAGE.read_text()
 
 

@@ -69,12 +69,13 @@ function render(verdict, doc) {
 }
 
 let checking = 0;  // only the latest check may paint its answer
-async function check(text) {
+async function check(text, shortLink = null) {
   const run = ++checking;
   $("error").textContent = "";
   $("share").replaceChildren();
   $("result").replaceChildren();  // never leave an earlier verdict next to a new input
   $("copy").hidden = true;
+  hideShort();
   let doc;
   try { doc = JSON.parse(text); } catch (e) { $("error").textContent = `This is not a credential file (not JSON): ${e.message}`; return; }
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) { $("error").textContent = "This is not a credential: expected one JSON object."; return; }
@@ -90,14 +91,16 @@ async function check(text) {
       return;
     }
     render(body, doc);
+    if (body.status === "valid") offerShort(text);
   } catch (e) {
     if (run !== checking) return;
     $("result").replaceChildren();
     $("error").textContent = `The verifier could not be reached: ${e.message}`;
     return;
   }
-  const link = `${location.origin}${location.pathname}#c=${b64url.encode(JSON.stringify(doc))}`;
-  renderShareExtras(link, doc);  // a QR code, LinkedIn and the certificate's link (when valid)
+  const link = `${location.origin}/#c=${b64url.encode(JSON.stringify(doc))}`;  // at / (on /s/<id> the fragment is a key)
+  // A QR code, LinkedIn and the certificate's link (when valid): the short link when there is one.
+  renderShareExtras(shortLink || link, doc);
   $("copy").hidden = false;
   $("copy").onclick = async () => {
     let copied = false;
@@ -132,6 +135,125 @@ function openShared() {
 }
 window.addEventListener("hashchange", openShared);
 openShared();
+
+// ---------------------------------------------------------------------------- short share links
+// "Share as a short link" encrypts the checked text here (AES-256-GCM, WebCrypto, a fresh key and
+// nonce), stores only version byte || nonce || ciphertext+tag on this verifier (POST /v1/shares)
+// and shows <origin>/s/<id>#<key>. Opening such a link fetches the ciphertext, decrypts it with
+// the fragment's key and checks it as if it had been dropped here. The key never leaves the
+// browser: a fragment is not sent with any request. Same format as registry/sharing/links.py.
+const SHARE_VERSION = 1;
+const DAMAGED = "This link is damaged or its key is wrong: it cannot be opened. Ask the holder for the link again.";
+const bytesB64url = (bytes) => {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+};
+const b64urlBytes = (s) => {
+  if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) throw new Error("not base64url");
+  return Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+};
+
+function hideShort() {
+  $("shorten").hidden = true;
+  $("short").hidden = true;
+  $("short-out").replaceChildren();
+}
+
+function offerShort(text) {
+  $("shorten").hidden = false;
+  $("shorten").onclick = () => { $("short").hidden = false; $("short-out").replaceChildren(); $("short-days").focus(); };
+  $("short-make").onclick = () => makeShort(text, Number($("short-days").value));
+}
+
+async function seal(text) {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const aes = await crypto.subtle.importKey("raw", key, "AES-GCM", false, ["encrypt"]);
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce }, aes, new TextEncoder().encode(text)));
+  const blob = new Uint8Array(1 + nonce.length + sealed.length);
+  blob[0] = SHARE_VERSION; blob.set(nonce, 1); blob.set(sealed, 1 + nonce.length);
+  return { blob: bytesB64url(blob), key: bytesB64url(key) };
+}
+
+async function unseal(blobText, keyText) {
+  let key, blob;
+  try { key = b64urlBytes(keyText); blob = b64urlBytes(blobText); } catch (_) { throw new Error(DAMAGED); }
+  if (key.length !== 32 || blob.length < 29 || blob[0] !== SHARE_VERSION) throw new Error(DAMAGED);
+  try {
+    const aes = await crypto.subtle.importKey("raw", key, "AES-GCM", false, ["decrypt"]);
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: blob.subarray(1, 13) }, aes, blob.subarray(13));
+    return new TextDecoder("utf-8", { fatal: true }).decode(plain);
+  } catch (_) { throw new Error(DAMAGED); }
+}
+
+async function makeShort(text, days) {
+  const out = $("short-out");
+  if (!window.crypto || !crypto.subtle) {
+    out.replaceChildren(el("p", { class: "error" }, "This browser cannot encrypt here (the page must be served over HTTPS)."));
+    return;
+  }
+  out.replaceChildren(el("p", {}, "Encrypting and storing…"));
+  let answer, res;
+  try {
+    const sealed = await seal(text);
+    res = await fetch("/v1/shares", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ciphertext: sealed.blob, expiresInDays: days }) });
+    try { answer = await res.json(); } catch (_) { answer = {}; }
+    if (res.status !== 201) {
+      out.replaceChildren(el("p", { class: "error" }, `The verifier did not store it: ${typeof answer.detail === "string" ? answer.detail : `HTTP ${res.status}`}`));
+      return;
+    }
+    answer.link = `${answer.url}#${sealed.key}`;
+    renderShareExtras(answer.link, JSON.parse(text));  // the QR code, LinkedIn and certificate now carry it
+  } catch (e) {
+    out.replaceChildren(el("p", { class: "error" }, `The verifier could not be reached: ${e.message}`));
+    return;
+  }
+  const field = el("input", { readonly: "", id: "short-link", "aria-label": "Short link", value: answer.link });
+  field.addEventListener("focus", () => field.select());
+  const copy = el("button", { type: "button", id: "short-copy", class: "secondary" }, "Copy link");
+  const copied = el("span", { id: "short-copied", class: "small" });
+  copy.addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText(answer.link); copied.textContent = " Copied."; }
+    catch (_) { field.focus(); copied.textContent = " Select the link and copy it."; }
+  });
+  const token = el("input", { readonly: "", id: "short-token", "aria-label": "Delete token", value: answer.deleteToken });
+  token.addEventListener("focus", () => token.select());
+  out.replaceChildren(
+    el("p", { class: "small" }, "Anyone with this link can see the credential and its check:"), field,
+    el("div", { class: "row" }, copy, copied),
+    el("p", { class: "small" }, "It works until ", el("time", { id: "short-expires", datetime: answer.expiresAt }, fmtDate(answer.expiresAt)),
+      `. To delete it earlier, keep this delete token (shown only now): send DELETE /v1/shares/${answer.id} with “Authorization: Bearer <token>”.`),
+    token);
+}
+
+async function openShort() {
+  const match = /^\/s\/([^/]*)$/.exec(location.pathname);
+  if (!match) return;
+  const id = decodeURIComponent(match[1]);
+  const key = location.hash.slice(1);
+  $("result").replaceChildren(el("p", {}, "Opening the shared credential…"));
+  let text;
+  try {
+    const res = await fetch(`/v1/shares/${encodeURIComponent(id)}`);
+    let answer;
+    try { answer = await res.json(); } catch (_) { answer = {}; }
+    if (res.status !== 200) {
+      throw new Error(`This link cannot be opened: ${typeof answer.detail === "string" ? answer.detail : `HTTP ${res.status}`}`);
+    }
+    if (!key) throw new Error("This link has lost its key (the part after #): copy the whole link again.");
+    if (!window.crypto || !crypto.subtle) throw new Error("This browser cannot decrypt here (the page must be served over HTTPS).");
+    text = await unseal(String(answer.ciphertext), key);
+  } catch (e) {
+    $("result").replaceChildren();
+    $("error").textContent = e.message;
+    return;
+  }
+  $("json").value = text;
+  check(text, location.href);
+}
+openShort();
 
 // ---------------------------------------------------------------------------- a stack against a pathway
 // The documents to check: one pathway and any number of credentials, each with where it came from
