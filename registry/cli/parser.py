@@ -16,6 +16,7 @@ from pathlib import Path
 
 from registry import __version__
 from registry.cli.audit import cmd_audit
+from registry.cli.certificate import cmd_certificate
 from registry.cli.context import Context, load_settings
 from registry.cli.deploy import cmd_deploy
 from registry.cli.inspecting import cmd_inspect
@@ -314,6 +315,31 @@ def _inspect_cmd(sub) -> None:
              "examples:\n  credreg inspect .credreg/issued/4b1e….json\n  credreg inspect --json credential.json\n"
              "  credreg inspect badge.png   # a baked badge: the credential inside it")
     p.add_argument("file", type=Path, metavar="FILE", help="a credential's JSON file, or a baked PNG or SVG badge")
+
+
+@command
+def _certificate_cmd(sub) -> None:
+    p = _add(sub, "certificate", cmd_certificate, "a one-page printable certificate (PDF) of a valid credential",
+             "Make a one-page PDF certificate of a credential: the achievement, the recipient, the issuer,\n"
+             "the dates, a short link and its QR code, and how to verify it. The credential is verified\n"
+             "against the chain first (no certificate for one that is not valid), then shared as an\n"
+             "encrypted short link on the verifier (as `credreg share`: only the ciphertext is stored\n"
+             "there, the key stays in the link), and that link is opened on the verifier's page in\n"
+             "headless Chromium, which prints the certificate the page shows. The delete token printed\n"
+             "deletes the link (and so what the QR code opens).\n\n"
+             "exit codes: 0 written, 1 not valid or the verifier refused, 2 unreadable file or no\n"
+             "Chromium, 3 unverifiable\n\n"
+             "examples:\n  credreg certificate .credreg/issued/4b1e….json -o cert.pdf\n"
+             "  credreg certificate badge.png -o cert.pdf --paper letter --verifier https://verify.example")
+    p.add_argument("file", type=Path, metavar="FILE", help="the credential's JSON file, or a baked PNG or SVG badge")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.pdf", help="the PDF to write")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="page size (default a4)")
+    p.add_argument("--verifier", metavar="URL", help="the verifier that stores the link and serves the page "
+                   "(CREDREG_VERIFIER_URL, default http://127.0.0.1:8000)")
+    p.add_argument("--days", type=_number(int, 1, 3650, what="a whole number of days"),
+                   help="days until the link expires, 1 to 3650 (default: the verifier's, 365)")
+    p.add_argument("--chromium", metavar="PATH", help="the Chromium to print with (CREDREG_CHROMIUM; default: on PATH)")
+    p.add_argument("--confirmations", type=_positive_int, default=1, help="blocks deep the anchor must be (default 1)")
 
 
 @command

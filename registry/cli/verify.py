@@ -11,20 +11,25 @@ from registry.errors import ExitCode
 _EXIT = {"valid": ExitCode.OK, "unverifiable": ExitCode.CHAIN_UNAVAILABLE}
 
 
-def cmd_verify(ctx: Context) -> int:
+def chain_verdict(ctx: Context, doc: object):
+    """The verdict on ``doc`` read from the chain directly (no verifier service)."""
     from registry.chain.view import DirectChainView
     from registry.credentials.proofs import claimed_anchor
     from registry.pathways import checking, is_pathway
     from registry.verification import verify
 
-    doc, baked = load_credential_or_badge(ctx.args.file)  # unreadable, not JSON, a hostile image: exit 2
     # The transaction the proof names (format 1 or 2) tells the direct view where to look on chain.
-    anchor = claimed_anchor(doc) or {}
+    anchor = (claimed_anchor(doc) if isinstance(doc, dict) else None) or {}
     claimed = anchor.get("transactionHash") if isinstance(anchor.get("transactionHash"), str) else None
     view = DirectChainView(ctx.registry(), claimed_tx=claimed)
     # A pathway carries the same proof chain; only its format check differs.
     document = checking.PATHWAY if is_pathway(doc) else None
-    verdict = verify(doc, view, confirmations=ctx.args.confirmations, document=document)
+    return verify(doc, view, confirmations=ctx.args.confirmations, document=document)
+
+
+def cmd_verify(ctx: Context) -> int:
+    doc, baked = load_credential_or_badge(ctx.args.file)  # unreadable, not JSON, a hostile image: exit 2
+    verdict = chain_verdict(ctx, doc)
     answer, text = verdict.as_dict(), output.render_verdict(verdict)
     if baked:  # say where the credential came from: the holder gave an image
         answer["unbakedFrom"] = str(ctx.args.file)

@@ -104,6 +104,7 @@ class World:
     registry: str
     chain_id: int
     stack: dict[str, Path] = field(default_factory=dict)  # a pathway and a learner's credentials (stack_files)
+    rpc_url: str = ""  # the world's anvil, for `credreg` commands run against it
 
     def credential(self, stem: str) -> dict[str, Any]:
         return json.loads(self.files[stem].read_text())
@@ -185,7 +186,7 @@ def world(home: Path, examples: Path = EXAMPLES) -> Iterator[World]:
                     raise AssertionError(f"the indexer did not catch up: {health}")
                 time.sleep(0.1)
             recorder.seen.clear()
-            yield World(server.url, recorder, files, revoked, registry.address, w3.eth.chain_id, stack)
+            yield World(server.url, recorder, files, revoked, registry.address, w3.eth.chain_id, stack, node.url)
 
 
 def stack_files(registry, signer, folder: Path) -> dict[str, Path]:

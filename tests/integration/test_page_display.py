@@ -13,6 +13,7 @@ printed certificate is one page on A4 and on Letter and shows the QR code.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -280,3 +281,39 @@ def test_a_certificate_with_a_long_fragment_link_still_fits_one_page(page, env):
     assert "Kofi Mock" in page.inner_text("#certificate")
     for size in ("A4", "Letter"):
         assert pdf_pages(page.pdf(format=size)) == 1, size
+
+
+# ---------------------------------------------------------------------------- `credreg certificate`
+def _certificate(env: World, tmp_path: Path, stem: str, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
+    out = tmp_path / f"{stem}.pdf"
+    run_env = {**os.environ, "CREDREG_RPC_URL": env.rpc_url, "CREDREG_REGISTRY": env.registry,
+               "CREDREG_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, "-m", "registry.cli", "certificate", str(env.files[stem]), "-o", str(out),
+                           "--verifier", env.url, "--json", *extra], env=run_env, capture_output=True, text=True,
+                          timeout=180)
+    return done, out
+
+
+@pytest.mark.parametrize("paper, size", [("a4", b"594.96 841.92"), ("letter", b"612 792")])
+def test_credreg_certificate_prints_one_page_whose_qr_code_opens_its_short_link(env, tmp_path, paper, size):
+    env.recorder.seen.clear()
+    done, out = _certificate(env, tmp_path, "intro-to-sql", "--paper", paper)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    pdf = out.read_bytes()
+    assert pdf_pages(pdf) == 1 and answer["pages"] == 1 and answer["bytes"] == len(pdf)
+    box = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert box and abs(float(box.group(1)) - float(size.split()[0])) < 1 and abs(float(box.group(2)) - float(size.split()[1])) < 1
+    link = answer["link"]
+    assert re.fullmatch(re.escape(env.url) + r"/s/[A-Za-z0-9_-]{12}#[A-Za-z0-9_-]{43}", link)
+    key = link.split("#", 1)[1]
+    assert not any(key in (s.raw_path + s.query) or key.encode() in s.body for s in env.recorder.seen)
+    if ZBARIMG and GHOSTSCRIPT:
+        assert qr_in_pdf(out) == [link]  # the printed QR code is the short link, query-free
+    print(f"CERTIFICATE {out} ({len(pdf):,} bytes, {paper})")
+
+
+def test_no_certificate_for_a_credential_that_is_not_valid(env, tmp_path):
+    done, out = _certificate(env, tmp_path, env.revoked)
+    assert done.returncode == 1 and json.loads(done.stdout)["status"] == "revoked"
+    assert not out.exists()

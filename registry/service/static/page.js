@@ -251,7 +251,7 @@ async function openShort() {
     return;
   }
   $("json").value = text;
-  check(text, location.href);
+  check(text, `${location.origin}${location.pathname}${location.hash}`);  // the link as shared: no ?paper=
 }
 openShort();
 
@@ -501,3 +501,12 @@ function openSharedStack() {
 }
 window.addEventListener("hashchange", openSharedStack);
 openSharedStack();
+
+// ---------------------------------------------------------------------------- the paper to print on
+// ?paper=a4 or ?paper=letter (`credreg certificate` asks for one): the certificate's page size.
+// A rule added to our own print style sheet through the CSSOM, which the CSP allows (no inline style).
+(() => {
+  const size = { a4: "A4", letter: "letter" }[new URLSearchParams(location.search).get("paper")];
+  const sheet = [...document.styleSheets].find((s) => s.href && new URL(s.href).pathname === "/print.css");
+  if (size && sheet) sheet.insertRule(`@page { size: ${size}; margin: 12mm; }`, sheet.cssRules.length);
+})();
