@@ -188,3 +188,21 @@ def test_post_verify_of_json_under_any_other_content_type_is_unchanged(baked, se
     for mime in ("application/json", "text/plain", "application/x-www-form-urlencoded"):
         answer = service.post("/v1/verify", content=baked.png_json.read_bytes(), headers={"content-type": mime})
         assert answer.status_code == 200 and answer.json()["status"] == "valid", mime
+
+
+@pytest.mark.parametrize("kind, mime", [("png", "image/png"), ("svg", "image/svg+xml")])
+def test_post_unbake_gives_the_page_the_credential_inside_a_badge(baked, service, kind, mime):
+    answer = service.post("/v1/unbake", content=getattr(baked, kind).read_bytes(), headers={"content-type": mime})
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    assert answer.json() == json.loads(baking.unbake(getattr(baked, kind).read_bytes()).text)
+
+
+@pytest.mark.parametrize("body, mime, status, named", [
+    (b'{"a": 1}', "application/json", 415, "Content-Type image/png or image/svg+xml"),
+    (PNG, "image/png", 422, "without a baked credential"),
+    (b'<!DOCTYPE svg [<!ENTITY a "b">]><svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml", 422, "DOCTYPE"),
+    (baking.bake_png(PNG, b"[1, 2]"), "image/png", 422, "holds no JSON object"),
+])
+def test_post_unbake_refuses_what_holds_no_credential_naming_why(service, body, mime, status, named):
+    answer = service.post("/v1/unbake", content=body, headers={"content-type": mime})
+    assert answer.status_code == status and named in answer.text, answer.text

@@ -317,3 +317,58 @@ def test_no_certificate_for_a_credential_that_is_not_valid(env, tmp_path):
     done, out = _certificate(env, tmp_path, env.revoked)
     assert done.returncode == 1 and json.loads(done.stdout)["status"] == "revoked"
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------- baked badges on the page
+def _tiny_png() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I4s", len(body), kind) + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b""))
+
+
+_TINY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4"/></svg>\n'
+
+
+@pytest.mark.parametrize("kind", ["png", "svg"])
+def test_a_baked_badge_dropped_on_the_page_is_read_out_and_shown_verified(page, env, tmp_path, kind):
+    """bake -> the page: the verifier reads the credential out of the image (POST /v1/unbake),
+    and the page checks and shows it as it does a JSON file."""
+    from registry.sharing import baking
+
+    stem = "intro-to-sql"
+    text = env.files[stem].read_bytes()
+    _, baked = baking.bake(_tiny_png() if kind == "png" else _TINY_SVG, text)
+    badge = tmp_path / f"badge.{kind}"
+    badge.write_bytes(baked)
+    page.goto(env.url + "/")
+    page.set_input_files("#file", str(badge))
+    assert wait_verdict(page) == "valid"
+    assert page.inner_text("#unbaked") == f"Read out of the badge image badge.{kind}."
+    assert json.loads(page.input_value("#json")) == json.loads(text)
+    assert env.credential(stem)["credentialSubject"]["achievement"]["name"] in page.inner_text("#result")
+    page.screenshot(path=f"/tmp/page-display-baked-{kind}.png", full_page=True)
+
+
+def test_a_hostile_badge_dropped_on_the_page_gets_a_clear_message(page, env, tmp_path):
+    from registry.sharing import baking
+
+    _, once = baking.bake(_tiny_png(), env.files["intro-to-sql"].read_bytes())
+    iend = once.rindex(b"IEND") - 4
+    start = once.index(b"iTXt") - 4
+    length = int.from_bytes(once[start:start + 4], "big")
+    chunk = once[start:start + 12 + length]
+    twice = once[:iend] + chunk + once[iend:]  # two credential chunks: which one is the badge's?
+    badge = tmp_path / "twice.png"
+    badge.write_bytes(twice)
+    page.goto(env.url + "/")
+    page.set_input_files("#file", str(badge))
+    page.wait_for_function("document.querySelector('#error').textContent.length > 0")
+    message = page.inner_text("#error")
+    assert message == ("No credential could be read from this badge image: the image: 2 openbadgecredential "
+                       "chunks; a baked PNG holds exactly one"), message
+    assert not page.query_selector("#status[data-status]")

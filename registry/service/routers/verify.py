@@ -10,6 +10,7 @@ verified as a JSON body is; an image that is malformed or hostile is refused (42
 from __future__ import annotations
 
 import collections
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -70,7 +71,22 @@ async def verify_one(request: Request, response: Response, view: View, settings:
 _IMAGE_TYPES = {"image/png": "png", "image/svg+xml": "svg"}
 
 
-def _unbaked(data: bytes, kind: str) -> Body:
+@router.post("/unbake", include_in_schema=False)
+async def unbake(request: Request, settings: Config) -> Response:
+    """The credential's JSON text read out of a baked badge (PNG or SVG, by Content-Type), for the
+    page: it shows what a credential holds, so it needs the credential, not only a verdict, and the
+    server's reader is the one held to hostile images. Not in the schema, as POST /v1/verify's
+    image bodies are not (see there). 415 for another type, 422 naming what is wrong."""
+    kind = _IMAGE_TYPES.get(request.headers.get("content-type", "").split(";")[0].strip().lower())
+    if kind is None:
+        raise HTTPException(415, "send the badge with Content-Type image/png or image/svg+xml")
+    body = _unbaked(await read_bytes(request, settings.max_body_bytes), kind, "the image")
+    if not isinstance(body.value, dict):
+        raise HTTPException(422, "the badge holds no JSON object: not one credential")
+    return Response(json.dumps(body.value, ensure_ascii=False), media_type="application/json")
+
+
+def _unbaked(data: bytes, kind: str, source: str = "request body") -> Body:
     """The credential baked into a PNG or SVG body, parsed as a JSON body is; 422 naming what is
     wrong with the image (not that type, bad CRC, two credentials, a bomb, a DOCTYPE, a script)."""
     found = baking.image_kind(data)
@@ -78,7 +94,7 @@ def _unbaked(data: bytes, kind: str) -> Body:
         raise HTTPException(422, f"the body is not {'a PNG' if kind == 'png' else 'an SVG'} image, "
                                  "as its Content-Type says")
     try:
-        text = baking.unbake(data, "request body").text
+        text = baking.unbake(data, source).text
     except BadInput as exc:
         raise HTTPException(422, str(exc)) from None
     return parse_json(text)

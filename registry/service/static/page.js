@@ -112,9 +112,38 @@ async function check(text, shortLink = null) {
   };
 }
 
-function readFile(file) {
-  file.text().then((text) => { $("json").value = text; check(text); },
-                   (e) => { $("error").textContent = `This file cannot be read: ${e.message}`; });
+// A baked badge (a PNG or SVG with the credential inside, Open Badges 3.0) is read out by the
+// verifier (POST /v1/unbake, the reader held to hostile images), then checked as a file is.
+async function badgeType(file) {
+  const head = new Uint8Array(await file.slice(0, 1024).arrayBuffer());
+  if (head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) return "image/png";
+  const start = new TextDecoder().decode(head).replace(/^\uFEFF/, "").trimStart();
+  return start.startsWith("<") && /<svg[\s>]/.test(start) ? "image/svg+xml" : null;
+}
+
+async function readFile(file) {
+  $("error").textContent = "";
+  let type, text;
+  try {
+    type = await badgeType(file);
+    if (type === null) { text = await file.text(); }
+    else {
+      const res = await fetch("/v1/unbake", { method: "POST", headers: { "Content-Type": type }, body: file });
+      text = await res.text();
+      if (res.status !== 200) {
+        let detail = `HTTP ${res.status}`;
+        try { detail = JSON.parse(text).detail || detail; } catch (_) { /* not JSON: the status says it */ }
+        $("result").replaceChildren();
+        $("error").textContent = `No credential could be read from this badge image: ${detail}`;
+        return;
+      }
+    }
+  } catch (e) { $("error").textContent = `This file cannot be read: ${e.message}`; return; }
+  $("json").value = text;
+  await check(text);
+  if (type !== null && $("result").firstChild) {
+    $("result").prepend(el("p", { class: "small", id: "unbaked" }, `Read out of the badge image ${file.name}.`));
+  }
 }
 const drop = $("drop");
 drop.addEventListener("click", () => $("file").click());
