@@ -153,3 +153,21 @@ def test_a_link_made_by_credreg_share_opens_verified_on_the_page(stranger, env):
     p = opened(stranger, shared.link)
     assert wait_verdict(p) == "valid"
     assert p.input_value("#json") == text
+
+
+def test_an_expired_link_says_it_has_expired(stranger, env):
+    """The round trip's last leg in the browser: a share past its expiry no longer opens."""
+    from sqlalchemy import update
+
+    from registry.store.schema import shares
+    from registry.store.shares import stamp
+
+    shared = posting.share(env.url, env.files["intro-to-sql"].read_bytes(), days=1)
+    _, share_id, _ = links.split_link(shared.link)
+    with env.recorder.app.state.shares.store().engine.begin() as conn:
+        conn.execute(update(shares).where(shares.c.id == share_id)
+                     .values(expires_at=stamp(datetime.now(UTC) - timedelta(seconds=5))))
+    p = opened(stranger, shared.link)
+    p.wait_for_selector("#error:has-text('cannot be opened')")
+    assert "expired" in p.inner_text("#error")
+    assert p.query_selector("#status") is None
