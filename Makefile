@@ -108,9 +108,9 @@ run: demo
 # wrk drives the HTTP benchmark; PostgreSQL's server runs the store's PostgreSQL tests.
 # CI runs as root on Debian.
 sysdeps:
-	@command -v chromium >/dev/null && command -v wrk >/dev/null && command -v zbarimg >/dev/null && \
+	@command -v chromium >/dev/null && command -v wrk >/dev/null && command -v zbarimg >/dev/null && command -v gs >/dev/null && \
 	  { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk postgresql zbar-tools >/dev/null; }
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk postgresql zbar-tools ghostscript >/dev/null; }
 
 # The unit and integration suites are plain `pytest` (settings in pyproject.toml).
 test: setup sysdeps
