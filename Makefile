@@ -126,8 +126,7 @@ test: setup sysdeps
 # Node verifiers, Chromium, Ape) or replay long chain scenarios run once, on 3.11: CI stays
 # within 15 minutes.
 NEWEST_SUITES := tests/unit $(addprefix tests/integration/test_,issuer_journey.py verifier_service.py \
-  indexer.py anchor_nonce.py deploy_cli.py inspect_anchored.py root_squatting.py serve_nodelay.py \
-  store_postgres.py)
+  indexer.py deploy_cli.py serve_nodelay.py)
 test-newest: $(VENV_NEWEST)/.installed
 	$(VENV_NEWEST)/bin/python -m pytest $(NEWEST_SUITES)
 

@@ -31,19 +31,10 @@ def load_credential_or_badge(path: Path) -> tuple[dict[str, Any], str | None]:
 
 def read_image(path: Path) -> bytes:
     """An image file's bytes, refused unread over the baking limit."""
+    from registry.credentials.loading import read_bytes
     from registry.sharing.baking import MAX_IMAGE_BYTES
 
-    try:
-        size = path.stat().st_size
-        if size > MAX_IMAGE_BYTES:
-            raise BadInput(f"{path}: image of {size:,} bytes is over the {MAX_IMAGE_BYTES:,}-byte limit")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise BadInput(f"{path}: is a directory, expected a file") from None
-    except OSError as exc:
-        raise BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return read_bytes(path, MAX_IMAGE_BYTES, "image")
 
 
 def _unbaked(path: Path, data: bytes) -> dict[str, Any]:

@@ -77,15 +77,23 @@ def _parse_json(text: str | bytes, source: str, **hooks: Any) -> Any:
         raise InvalidCredential(f"{source}: invalid JSON: nested too deeply") from None
 
 
-def _read_text(path: Path) -> str:
+def read_bytes(path: Path, limit: int | None = None, what: str = "file") -> bytes:
+    """A file's bytes, or BadInput naming it: missing, a directory, unreadable, or (with ``limit``)
+    over that many bytes, refused unread."""
     try:
-        data = path.read_bytes()
+        if limit is not None and (size := path.stat().st_size) > limit:
+            raise BadInput(f"{path}: {what} of {size:,} bytes is over the {limit:,}-byte limit")
+        return path.read_bytes()
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
     except IsADirectoryError:
         raise BadInput(f"{path}: is a directory, expected a file") from None
     except OSError as exc:
         raise BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _read_text(path: Path) -> str:
+    data = read_bytes(path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

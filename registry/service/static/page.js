@@ -32,6 +32,10 @@ const fmtTime = (iso) => {
   const d = new Date(iso);
   return isNaN(d) ? iso : d.toLocaleString(undefined, { dateStyle: "long", timeStyle: "long" });
 };
+const fmtDate = (iso) => {
+  const d = new Date(iso);
+  return isNaN(d) ? String(iso) : d.toLocaleDateString(undefined, { dateStyle: "long" });
+};
 const str = (v) => (typeof v === "string" && v.trim() ? v : null);
 
 function render(verdict, doc) {
