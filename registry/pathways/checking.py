@@ -142,7 +142,7 @@ def check(pathway_doc: Any, presented: Sequence[Any], view: ChainView, *, subjec
     now = now or datetime.now(UTC)
     if len(presented) > MAX_CREDENTIALS:
         raise BadInput(f"credentials: {len(presented):,} given; at most {MAX_CREDENTIALS:,} per check")
-    pathway_document.read(pathway_doc, "pathway")
+    pathway = pathway_document.read(pathway_doc, "pathway")
     verdict = verify(pathway_doc, view, confirmations=confirmations, now=now, document=PATHWAY)
     verdicts = [verify(doc, view, confirmations=confirmations, now=now) for doc in presented]
     if verdict.status != "valid":
@@ -154,7 +154,6 @@ def check(pathway_doc: Any, presented: Sequence[Any], view: ChainView, *, subjec
         uses = tuple(CredentialUse(i, _id_of(doc), v, False, None, "not counted: the pathway itself fails")
                      for i, (doc, v) in enumerate(zip(presented, verdicts)))
         return StackResult(status, detail, verdict, None, None, (), uses)
-    pathway = pathway_document.read(pathway_doc)
     subject = subject or _only_learner(presented, verdicts)
     leaves = {leaf.achievement: leaf for leaf in pathway.leaves()}
     filled: dict[str, int] = {}  # leaf path -> presented index
